@@ -1,0 +1,159 @@
+"""The command-line interface: thin wrappers over the library."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+
+from eventcoder import __version__
+from eventcoder.errors import EventcoderError
+
+app = typer.Typer(help="eventcoder: news articles in, who-did-what-to-whom events out.", no_args_is_help=True)
+dict_app = typer.Typer(help="Check, count and grow the dictionaries.", no_args_is_help=True)
+app.add_typer(dict_app, name="dict")
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Settings file (TOML).")]
+DictOpt = Annotated[list[str] | None, typer.Option("--dict", help="Extra dictionary file (repeatable).")]
+
+
+def _settings(config: Path | None, dicts: list[str] | None) -> Any:
+    from eventcoder.settings import load_settings
+
+    s = load_settings(config)
+    if dicts:
+        s = load_settings(config, dictionaries=(*s.dictionaries, *dicts))
+    return s
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(f"eventcoder: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+@app.command()
+def code(
+    inputs: Annotated[list[str], typer.Argument(help="Files, folders, globs or - for standard input.")],
+    out: Annotated[Path | None, typer.Option("-o", "--out", help="Output JSONL (default: stdout).")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes.")] = 1,
+    table: Annotated[bool, typer.Option("--table", help="Print events as a readable table.")] = False,
+    no_text: Annotated[bool, typer.Option("--no-text", help="Leave article text out of the output.")] = False,
+    config: ConfigOpt = None,
+    dicts: DictOpt = None,
+) -> None:
+    """Code articles (.txt, .html, .jsonl, folders, globs, -) into JSON Lines of events."""
+    from eventcoder.runner import Counts, code_items
+    from eventcoder.stages.ingest import read_inputs
+
+    settings = _settings(config, dicts)
+    counts = Counts()
+    errors_path = out.with_name(out.stem + ".errors.jsonl") if out else None
+    sink = out.open("wb") if out else sys.stdout.buffer
+    err_sink = errors_path.open("wb") if errors_path else None
+    rows: list[dict[str, Any]] = []
+    try:
+        items = read_inputs(inputs, settings.max_article_bytes)
+        for result in code_items(items, settings, workers, include_text=not no_text):
+            counts.read += 1
+            if isinstance(result, dict):
+                counts.coded += 1
+                counts.events += len(result["events"])
+                if table:
+                    rows.append(result)
+                else:
+                    sink.write(orjson.dumps(result) + b"\n")
+            else:
+                counts.failed += 1
+                typer.echo(f"error: {result.item}: {result.reason}", err=True)
+                if err_sink:
+                    err_sink.write(orjson.dumps(result.to_json()) + b"\n")
+    except EventcoderError as exc:
+        _fail(str(exc))
+    finally:
+        if out:
+            sink.close()
+        if err_sink:
+            err_sink.close()
+    if table:
+        from eventcoder.report import print_table
+
+        print_table(rows)
+    typer.echo(counts.summary(), err=True)
+    if counts.read == 0:
+        _fail("no input items found")
+    raise typer.Exit(1 if counts.failed else 0)
+
+
+@dict_app.command("check")
+def dict_check(files: Annotated[list[Path], typer.Argument(help="Dictionary JSONL files.")]) -> None:
+    """Validate dictionary files; errors name file and line."""
+    from eventcoder.dictionaries import check_files
+
+    problems = check_files(files)
+    for p in problems:
+        typer.echo(p, err=True)
+    typer.echo(f"{len(files)} file(s) checked, {len(problems)} problem(s)")
+    raise typer.Exit(1 if problems else 0)
+
+
+@dict_app.command("stats")
+def dict_stats(config: ConfigOpt = None, dicts: DictOpt = None) -> None:
+    """Count patterns, actors, people and agents in the loaded dictionaries."""
+    from eventcoder.dictionaries import load_dictionaries, stats
+
+    try:
+        d = load_dictionaries(_settings(config, dicts).dictionaries)
+    except EventcoderError as exc:
+        _fail(str(exc))
+    for key, value in stats(d).items():
+        typer.echo(f"{key:22} {value:>7,}")
+
+
+@dict_app.command("gaps")
+def dict_gaps(
+    inputs: Annotated[list[str], typer.Argument(help="Corpus: files, folders, globs.")],
+    top: Annotated[int, typer.Option("--top", help="How many of each to list.")] = 40,
+    limit: Annotated[int, typer.Option("--limit", help="Code at most this many articles (0 = all).")] = 0,
+    config: ConfigOpt = None,
+    dicts: DictOpt = None,
+) -> None:
+    """Most frequent predicates that coded nothing, and actor mentions that resolved to nothing."""
+    from eventcoder.gaps import find_gaps
+
+    report = find_gaps(inputs, _settings(config, dicts), limit or None)
+    typer.echo(f"# {report.articles} articles, {report.events} events")
+    typer.echo("# uncoded predicates (lemma, count)")
+    for word, n in report.predicates.most_common(top):
+        typer.echo(f"{n:7,}  {word}")
+    typer.echo("# unresolved actor mentions (text, count)")
+    for word, n in report.actors.most_common(top):
+        typer.echo(f"{n:7,}  {word}")
+
+
+@app.command("eval")
+def eval_cmd(
+    gold: Annotated[Path, typer.Argument(help="Gold JSONL (shaped like ../shared/data/events/).")],
+    output: Annotated[Path, typer.Argument(help="eventcoder output JSONL for the same texts.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
+) -> None:
+    """Precision, recall and F1 for dyads, event classes and (source, target, class) triples."""
+    from eventcoder.eval import evaluate_events, format_scores
+
+    try:
+        scores = evaluate_events(gold, output)
+    except (OSError, ValueError) as exc:
+        _fail(str(exc))
+    typer.echo(orjson.dumps(scores, option=orjson.OPT_INDENT_2).decode() if as_json else format_scores(scores))
+
+
+def main() -> None:
+    app()

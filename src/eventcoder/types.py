@@ -1,0 +1,111 @@
+"""The data spine: small frozen records that flow through the pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One input article, as read; spans in the output index into ``text``."""
+
+    id: str
+    text: str
+    title: str | None = None
+    date: date | None = None
+    url: str | None = None
+    byline: str | None = None
+    origin: str = ""  # file name / line number, for error messages
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """A resolved actor mention."""
+
+    text: str
+    start: int
+    end: int
+    code: str
+    country: str | None
+    sector: str | None
+    entry_ids: tuple[str, ...]
+    kind: str  # country, organization, person, agent, pronoun
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "span": [self.start, self.end],
+            "code": self.code,
+            "country": self.country,
+            "sector": self.sector,
+            "entry_ids": list(self.entry_ids),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    name: str
+    country: str | None
+    lat: float | None
+    lon: float | None
+    start: int
+    end: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "country": self.country,
+            "lat": self.lat,
+            "lon": self.lon,
+            "span": [self.start, self.end],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One coded event."""
+
+    source: Actor
+    target: Actor | None
+    cameo: str
+    trigger_text: str
+    trigger_start: int
+    trigger_end: int
+    sentence_index: int
+    sentence: str
+    negated: bool
+    modality: str
+    pattern_id: str
+    date: date | None = None
+    date_source: str | None = None
+    date_text: str | None = None
+    location: Location | None = None
+    said_by: Actor | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """An article with what the stages have found so far."""
+
+    article: Article
+    doc: Any = None  # spacy.tokens.Doc; typed loosely so only nlp.py imports spaCy
+    actors: tuple[Actor, ...] = ()
+    events: tuple[Event, ...] = ()
+    actor_state: Any = None  # stages.actors.DocActors
+    unresolved: tuple[str, ...] = ()
+    uncoded_predicates: tuple[str, ...] = ()
+    stages_done: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class InputError:
+    """An item that could not be coded, with the reason."""
+
+    item: str
+    reason: str
+    code: str = "input"
+
+    def to_json(self) -> dict[str, str]:
+        return {"item": self.item, "error": self.code, "reason": self.reason}

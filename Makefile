@@ -26,8 +26,11 @@ test: install
 bench: install
 	$(BIN)/python bench/bench.py
 
+GOLD := ../shared/data/events/cameo-pentaclass-train.jsonl
 eval: install
-	$(BIN)/python bench/eval_events.py
+	@test -f $(GOLD) || { echo "$(GOLD) is absent; nothing to score"; exit 0; }
+	$(BIN)/eventcoder code $(GOLD) --no-text -o bench/results/pentaclass.jsonl
+	$(BIN)/eventcoder eval $(GOLD) bench/results/pentaclass.jsonl
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info src/*.egg-info

@@ -157,8 +157,8 @@ class DocActors:
         mention = self.by_token.get(token.i)
         modifiers = [c for c in token.children if c.dep_ in MODIFIER_DEPS and c.i < token.i]
         of_objects = [
-            g for c in token.children if c.dep_ == "prep" and c.lower_ == "of" for g in c.children
-            if g.dep_ == "pobj"
+            g for prep in ("of", "in") for c in token.children if c.dep_ == "prep" and c.lower_ == prep
+            for g in c.children if g.dep_ == "pobj"
         ]
         if mention is not None and not isinstance(mention.ref.entry, AgentEntry):
             if mention.ref.how == "demonym" and modifiers == [] and token.pos_ == "ADJ":

@@ -130,7 +130,8 @@ def parse_html(html: str, name: str, meta: dict[str, Any] | None = None) -> Item
     import trafilatura
 
     meta = meta or {}
-    doc = trafilatura.bare_extraction(html, with_metadata=True, favor_precision=True)
+    # fast=True skips the fallback extractors, which return navigation text for pages with no body.
+    doc = trafilatura.bare_extraction(html, with_metadata=True, favor_precision=True, fast=True)
     text = getattr(doc, "text", None) if doc is not None else None
     if not text or not text.strip():
         return InputError(name, "HTML has no article body")

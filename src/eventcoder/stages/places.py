@@ -58,7 +58,9 @@ class Gazetteer:
 
 def event_location(token: Any, gazetteer: Gazetteer) -> Location | None:
     """The place a trigger's locative phrase names ("met ... in Rome"), if the gazetteer knows it."""
-    heads = [token] + [c for c in token.children if c.dep_ in ("dobj", "nsubjpass")]
+    heads = [token] + [
+        t for c in token.children if c.dep_ in ("dobj", "nsubjpass", "prep") for t in c.subtree
+    ]
     for head in heads:
         for prep in head.children:
             if prep.dep_ != "prep" or prep.lower_ not in PLACE_PREPS:

@@ -92,8 +92,11 @@ def main() -> int:
         out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
         results[mode] = json.loads(out.strip().splitlines()[-1])
         r = results[mode]
-        print(f"{mode:6} {r['seconds']:8.1f} s  {len(texts) / r['seconds']:7.2f} articles/s  "
-              f"{words / r['seconds']:8.0f} words/s  peak RSS {r['peak_rss_mb']:7.0f} MB", flush=True)
+        print(
+            f"{mode:6} {r['seconds']:8.1f} s  {len(texts) / r['seconds']:7.2f} articles/s  "
+            f"{words / r['seconds']:8.0f} words/s  peak RSS {r['peak_rss_mb']:7.0f} MB",
+            flush=True,
+        )
     results["code_over_parse"] = results["code"]["seconds"] / results["parse"]["seconds"]
     results["speedup_2_workers"] = results["code"]["seconds"] / results["code2"]["seconds"]
     print(f"coding time / bare parse time: {results['code_over_parse']:.3f} (target <= 1.15)")

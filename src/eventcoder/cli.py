@@ -152,7 +152,9 @@ def eval_cmd(
         scores = evaluate_events(gold, output)
     except (OSError, ValueError) as exc:
         _fail(str(exc))
-    typer.echo(orjson.dumps(scores, option=orjson.OPT_INDENT_2).decode() if as_json else format_scores(scores))
+    typer.echo(
+        orjson.dumps(scores, option=orjson.OPT_INDENT_2).decode() if as_json else format_scores(scores)
+    )
 
 
 def main() -> None:

@@ -19,8 +19,36 @@ CODE_RE = r"^[A-Z]{3}[A-Z]*$"
 Code = Annotated[str, Field(pattern=CODE_RE)]
 Names = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
 SECTORS = frozenset(
-    "GOV MIL COP JUD LEG OPP REB SPY BUS MED EDU HLH CVL REF LAB HRI ELI CRM UAF AGR ENV MOD RAD "
-    "REL NGO IGO SEP INS".split()
+    [
+        "GOV",
+        "MIL",
+        "COP",
+        "JUD",
+        "LEG",
+        "OPP",
+        "REB",
+        "SPY",
+        "BUS",
+        "MED",
+        "EDU",
+        "HLH",
+        "CVL",
+        "REF",
+        "LAB",
+        "HRI",
+        "ELI",
+        "CRM",
+        "UAF",
+        "AGR",
+        "ENV",
+        "MOD",
+        "RAD",
+        "REL",
+        "NGO",
+        "IGO",
+        "SEP",
+        "INS",
+    ]
 )
 
 
@@ -189,7 +217,7 @@ def _errors_text(err: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def iter_entries(path: Path) -> Iterator[tuple[int, Any | None, str | None]]:
+def iter_entries(path: Path) -> Iterator[tuple[int, Any, str | None]]:
     """Yield (line number, entry or None, error or None) for every non-empty line of ``path``."""
     with path.open(encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
@@ -254,9 +282,7 @@ def load_cameo() -> dict[str, CameoCode]:
 
 def load_cues() -> Cues:
     raw = json.loads((_data_dir() / "cues.json").read_text("utf-8"))
-    values: dict[str, Any] = {
-        k: (frozenset(v) if isinstance(v, list) else v) for k, v in raw.items()
-    }
+    values: dict[str, Any] = {k: (frozenset(v) if isinstance(v, list) else v) for k, v in raw.items()}
     return Cues(**values)
 
 
@@ -299,12 +325,16 @@ def stats(d: Dictionaries) -> dict[str, int]:
         "people": len(d.people),
         "people_roles": sum(len(p.roles) for p in d.people),
         "agents": len(d.agents),
-        "role_nouns": sum(a.role for a in d.agents),
+        "role_nouns": sum(1 for a in d.agents if a.role),
         "discard_entries": len(d.discards),
-        "actor_names": sum(
-            len(e.names) for e in (*d.countries, *d.organizations, *d.agents, *d.people)
-        ),
+        "actor_names": _name_count(d),
     }
+
+
+def _name_count(d: Dictionaries) -> int:
+    names = sum(len(c.names) + len(c.demonyms) + len(c.capitals) + len(c.seats) for c in d.countries)
+    names += sum(len(o.names) for o in d.organizations) + sum(len(a.names) for a in d.agents)
+    return names + sum(len(p.names) for p in d.people)
 
 
 def is_case_sensitive(name: str) -> bool:

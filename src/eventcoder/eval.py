@@ -19,8 +19,35 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-STOP = {"the", "a", "an", "of", "in", "and", "'s", "’s", "s", "’", "'", "on", "for", "to", "at", "by", "its", "their", "his", "her"}
-PENTA_ROOTS = {0: ("01", "02"), 1: ("03", "04", "05"), 2: ("06", "07", "08"), 3: ("09", "10", "11", "12", "13", "16"), 4: ("14", "15", "17", "18", "19", "20")}
+STOP = {
+    "the",
+    "a",
+    "an",
+    "of",
+    "in",
+    "and",
+    "'s",
+    "’s",
+    "s",
+    "’",
+    "'",
+    "on",
+    "for",
+    "to",
+    "at",
+    "by",
+    "its",
+    "their",
+    "his",
+    "her",
+}
+PENTA_ROOTS = {
+    0: ("01", "02"),
+    1: ("03", "04", "05"),
+    2: ("06", "07", "08"),
+    3: ("09", "10", "11", "12", "13", "16"),
+    4: ("14", "15", "17", "18", "19", "20"),
+}
 ROOT_TO_PENTA = {root: k for k, roots in PENTA_ROOTS.items() for root in roots}
 
 
@@ -62,7 +89,14 @@ def _prf(tp: int, n_pred: int, n_gold: int) -> dict[str, float | int]:
     p = tp / n_pred if n_pred else 0.0
     r = tp / n_gold if n_gold else 0.0
     f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4), "tp": tp, "predicted": n_pred, "gold": n_gold}
+    return {
+        "precision": round(p, 4),
+        "recall": round(r, 4),
+        "f1": round(f, 4),
+        "tp": tp,
+        "predicted": n_pred,
+        "gold": n_gold,
+    }
 
 
 def _greedy(preds: list[Any], golds: list[Any], same: Callable[[Any, Any], bool]) -> int:
@@ -84,17 +118,29 @@ def evaluate_events(gold_path: Path, output_path: Path) -> dict[str, Any]:
     for gid, g in gold.items():
         pevents = [e for e in pred.get(gid, {}).get("events", []) if not e.get("negated")]
         gevents = g.get("events", [])
-        _add(totals["class"], [penta(e["cameo"]) for e in pevents], [penta(e["code"]) for e in gevents], lambda a, b: a == b)
+        _add(
+            totals["class"],
+            [penta(e["cameo"]) for e in pevents],
+            [penta(e["code"]) for e in gevents],
+            lambda a, b: a == b,
+        )
         if g.get("spans_available") is False:
             continue
         gev = [e for e in gevents if e.get("source") is not None]
-        dyad = lambda p, q: actor_matches(p["source"], q["source"]) and actor_matches(p["target"], q.get("target"))  # noqa: E731
-        _add(totals["dyad"], pevents, gev, dyad)
-        _add(totals["triple"], pevents, gev, lambda p, q: dyad(p, q) and penta(p["cameo"]) == penta(q["code"]))
+        _add(totals["dyad"], pevents, gev, _same_dyad)
+        _add(totals["triple"], pevents, gev, _same_triple)
     scores: dict[str, Any] = {k: _prf(v[0], v[1], v[2]) for k, v in totals.items()}
     scores["sentences"] = len(gold)
     scores["sentences_missing_from_output"] = len(missing)
     return scores
+
+
+def _same_dyad(p: dict[str, Any], q: dict[str, Any]) -> bool:
+    return actor_matches(p["source"], q["source"]) and actor_matches(p["target"], q.get("target"))
+
+
+def _same_triple(p: dict[str, Any], q: dict[str, Any]) -> bool:
+    return _same_dyad(p, q) and penta(p["cameo"]) == penta(q["code"])
 
 
 def _add(total: list[int], preds: list[Any], golds: list[Any], same: Callable[[Any, Any], bool]) -> None:
@@ -107,6 +153,9 @@ def format_scores(scores: dict[str, Any]) -> str:
     lines = [f"{'':8} {'P':>7} {'R':>7} {'F1':>7} {'tp':>6} {'pred':>6} {'gold':>6}"]
     for key in ("class", "dyad", "triple"):
         s = scores[key]
-        lines.append(f"{key:8} {s['precision']:7.3f} {s['recall']:7.3f} {s['f1']:7.3f} {s['tp']:6} {s['predicted']:6} {s['gold']:6}")
-    lines.append(f"sentences: {scores['sentences']} (missing from output: {scores['sentences_missing_from_output']})")
+        prf = f"{s['precision']:7.3f} {s['recall']:7.3f} {s['f1']:7.3f}"
+        lines.append(f"{key:8} {prf} {s['tp']:6} {s['predicted']:6} {s['gold']:6}")
+    lines.append(
+        f"sentences: {scores['sentences']} (missing from output: {scores['sentences_missing_from_output']})"
+    )
     return "\n".join(lines)

@@ -26,11 +26,16 @@ from eventcoder.types import Actor, Article, Document, Event
 
 
 class Stage(Protocol):
-    name: str
-    requires: tuple[str, ...]
-    provides: tuple[str, ...]
+    """A callable Document -> Document that declares what it needs and what it adds."""
 
-    def __call__(self, doc: Document) -> Document: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def requires(self) -> tuple[str, ...]: ...
+    @property
+    def provides(self) -> tuple[str, ...]: ...
+
+    def __call__(self, d: Document) -> Document: ...
 
 
 @dataclass(frozen=True, slots=True)

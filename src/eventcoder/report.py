@@ -22,7 +22,14 @@ def print_table(records: list[dict[str, Any]], console: Console | None = None) -
             label = e["cameo_label"] + (" [NEGATED]" if e["negated"] else "")
             place = e["location"]["name"] if e["location"] else ""
             table.add_row(
-                e["date"] or "", _actor(e["source"]), e["cameo"], label, _actor(e["target"]),
-                e["trigger"]["text"], e["modality"], place, _actor(e["said_by"]) if e["said_by"] else "",
+                e["date"] or "",
+                _actor(e["source"]),
+                e["cameo"],
+                label,
+                _actor(e["target"]),
+                e["trigger"]["text"],
+                e["modality"],
+                place,
+                _actor(e["said_by"]) if e["said_by"] else "",
             )
         console.print(table)

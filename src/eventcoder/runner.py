@@ -27,8 +27,7 @@ class Counts:
 
     def summary(self) -> str:
         return (
-            f"articles in: {self.read} = coded: {self.coded} + failed: {self.failed}; "
-            f"events: {self.events}"
+            f"articles in: {self.read} = coded: {self.coded} + failed: {self.failed}; events: {self.events}"
         )
 
 
@@ -37,15 +36,17 @@ def _code_chunk(pipeline: Pipeline, chunk: list[Article], include_text: bool) ->
     cameo = pipeline.stages[-1].dicts.cameo  # type: ignore[attr-defined]
     try:
         return [article_record(d, cameo, include_text) for d in pipeline.run(chunk)]
-    except Exception:  # noqa: BLE001 - isolate the failing article below
+    except Exception:
         out: list[Result] = []
         for article in chunk:
             try:
                 doc = next(pipeline.run([article]))
                 out.append(article_record(doc, cameo, include_text))
-            except Exception as exc:  # noqa: BLE001 - reported per article, the run goes on
+            except Exception as exc:
                 log.debug("coding failed for %s", article.origin, exc_info=True)
-                out.append(InputError(article.origin, f"coding failed: {type(exc).__name__}: {exc}", "coding"))
+                out.append(
+                    InputError(article.origin, f"coding failed: {type(exc).__name__}: {exc}", "coding")
+                )
         return out
 
 
@@ -110,4 +111,3 @@ def code_items(
 
 def _drain(p: Any) -> list[Result]:
     return [p] if isinstance(p, InputError) else list(p.get())
-

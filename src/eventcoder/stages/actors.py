@@ -61,9 +61,11 @@ class ActorIndex:
             index._add(entry, "demonym", entry.demonyms, tokenize)
             index._add(entry, "capital", entry.capitals, tokenize)
             index._add(entry, "seat", entry.seats, tokenize)
-        for group in (dicts.organizations, dicts.people, dicts.agents):
-            for entry in group:
-                index._add(entry, "name", entry.names, tokenize)
+        others: list[OrganizationEntry | PersonEntry | AgentEntry] = [
+            *dicts.organizations, *dicts.people, *dicts.agents
+        ]
+        for other in others:
+            index._add(other, "name", other.names, tokenize)
         return index
 
     def _add(self, entry: Any, how: str, names: Iterable[str], tokenize: Any) -> None:
@@ -102,7 +104,7 @@ class ActorIndex:
 
 def _best(refs: list[NameRef]) -> NameRef:
     """Prefer a proper name over an agent noun, and a country's name over its demonym."""
-    rank = {CountryEntry: 0, PersonEntry: 1, OrganizationEntry: 2, AgentEntry: 3}
+    rank: dict[type, int] = {CountryEntry: 0, PersonEntry: 1, OrganizationEntry: 2, AgentEntry: 3}
     return min(refs, key=lambda r: (rank.get(type(r.entry), 9), r.how != "name"))
 
 
@@ -157,8 +159,12 @@ class DocActors:
         mention = self.by_token.get(token.i)
         modifiers = [c for c in token.children if c.dep_ in MODIFIER_DEPS and c.i < token.i]
         of_objects = [
-            g for prep in ("of", "in") for c in token.children if c.dep_ == "prep" and c.lower_ == prep
-            for g in c.children if g.dep_ == "pobj"
+            g
+            for prep in ("of", "in")
+            for c in token.children
+            if c.dep_ == "prep" and c.lower_ == prep
+            for g in c.children
+            if g.dep_ == "pobj"
         ]
         if mention is not None and not isinstance(mention.ref.entry, AgentEntry):
             if mention.ref.how == "demonym" and modifiers == [] and token.pos_ == "ADJ":
@@ -195,19 +201,44 @@ class DocActors:
         start, end = self.doc[m.start].idx, self.doc[m.end - 1].idx + len(self.doc[m.end - 1])
         if isinstance(entry, CountryEntry):
             code = entry.code + ("GOV" if how in ("capital", "seat") else "")
-            return Actor(self.doc.text[start:end], start, end, code, entry.iso3,
-                         "GOV" if how in ("capital", "seat") else None, (entry.id,), "country")
+            return Actor(
+                self.doc.text[start:end],
+                start,
+                end,
+                code,
+                entry.iso3,
+                "GOV" if how in ("capital", "seat") else None,
+                (entry.id,),
+                "country",
+            )
         if isinstance(entry, OrganizationEntry):
-            return Actor(self.doc.text[start:end], start, end, entry.code, entry.country,
-                         entry.sector, (entry.id,), "organization")
+            return Actor(
+                self.doc.text[start:end],
+                start,
+                end,
+                entry.code,
+                entry.country,
+                entry.sector,
+                (entry.id,),
+                "organization",
+            )
         if isinstance(entry, PersonEntry):
             code = entry.code_on(self.day)
-            return Actor(self.doc.text[start:end], start, end, code, entry.country,
-                         _sector_of(code), (entry.id,), "person")
+            return Actor(
+                self.doc.text[start:end],
+                start,
+                end,
+                code,
+                entry.country,
+                _sector_of(code),
+                (entry.id,),
+                "person",
+            )
         return None
 
-    def _actor(self, start_tok: int, end_tok: int, code: str, country: str | None,
-               ids: tuple[str, ...], kind: str) -> Actor:
+    def _actor(
+        self, start_tok: int, end_tok: int, code: str, country: str | None, ids: tuple[str, ...], kind: str
+    ) -> Actor:
         start = self.doc[start_tok].idx
         end = self.doc[end_tok].idx + len(self.doc[end_tok])
         return Actor(self.doc.text[start:end], start, end, code, country, _sector_of(code), ids, kind)
@@ -260,7 +291,7 @@ def _extent(token: Any, extra: list[Any]) -> tuple[int, int]:
 def _phrase_text(token: Any) -> str:
     left = [c for c in token.children if c.i < token.i and c.dep_ in ("compound", "amod", "nmod", "poss")]
     start = min([token.i] + [x.i for c in left for x in c.subtree])
-    return token.doc[start : token.i + 1].text
+    return str(token.doc[start : token.i + 1].text)
 
 
 def _sentence_start(doc: Any, token: Any, window: int) -> int:

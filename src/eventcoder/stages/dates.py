@@ -30,7 +30,9 @@ def resolve(text: str, base: date | None, future: bool = False) -> date | None:
             step = UNIT_DAYS[m.group(2).lower()]
             sign = 1 if m.group(1).lower() == "next" else -1 if m.group(1).lower() in ("last", "past") else 0
             return base + timedelta(days=sign * step)
-    if VAGUE_RE.search(lowered) or not re.search(r"\d|january|february|march|april|may|june|july|august|september|october|november|december", lowered):
+    if VAGUE_RE.search(lowered) or not re.search(
+        r"\d|january|february|march|april|may|june|july|august|september|october|november|december", lowered
+    ):
         return None
     return _dateparser(lowered, base, future)
 
@@ -48,8 +50,9 @@ def _weekday(base: date, target: int, qualifier: str | None, future: bool) -> da
 
 @lru_cache(maxsize=4096)
 def _dateparser(text: str, base: date | None, future: bool) -> date | None:
-    import dateparser
     from datetime import datetime
+
+    import dateparser
 
     settings: dict[str, Any] = {
         "PREFER_DATES_FROM": "future" if future else "past",

@@ -41,11 +41,15 @@ class PatternIndex:
         self.by_key: dict[tuple[str, str], list[PatternEntry]] = {}
         for p in dicts.patterns:
             self.by_key.setdefault((p.pos, p.lemma.split()[0]), []).append(p)
-        self.discard = re.compile(
-            r"\b(?:" + "|".join(
-                re.escape(ph.lower()) for d in dicts.discards for ph in d.phrases
-            ) + r")\b"
-        ) if dicts.discards else None
+        self.discard = (
+            re.compile(
+                r"\b(?:"
+                + "|".join(re.escape(ph.lower()) for d in dicts.discards for ph in d.phrases)
+                + r")\b"
+            )
+            if dicts.discards
+            else None
+        )
 
     def candidates(self, token: Any) -> list[PatternEntry]:
         pos = "verb" if token.pos_ in ("VERB", "AUX") else "noun" if token.pos_ in ("NOUN", "PROPN") else None
@@ -66,7 +70,7 @@ def _multiword_end(p: PatternEntry, token: Any) -> int | None:
     for w, t in zip(words[1:], doc[token.i + 1 : end], strict=True):
         if w not in (t.lemma_.lower(), t.lower_):
             return None
-    return end
+    return int(end)
 
 
 def _particles(token: Any) -> set[str]:
@@ -82,7 +86,10 @@ def complement_texts(token: Any) -> list[str]:
     if token.pos_ in ("NOUN", "PROPN"):
         toks.extend(c for c in token.children if c.dep_ in ("amod", "compound"))
     toks = sorted(set(toks), key=lambda t: t.i)
-    texts = [" " + " ".join(t.lower_ for t in toks) + " ", " " + " ".join(t.lemma_.lower() for t in toks) + " "]
+    texts = [
+        " " + " ".join(t.lower_ for t in toks) + " ",
+        " " + " ".join(t.lemma_.lower() for t in toks) + " ",
+    ]
     for t in toks:
         mods = [c for c in t.children if c.dep_ in ("amod", "compound") and c.i < t.i]
         for m in list(mods):
@@ -135,7 +142,7 @@ def _children(token: Any, dep: str) -> list[Any]:
 
 def _pobj(token: Any, prep: str) -> list[Any]:
     words = prep.split()
-    out = []
+    out: list[Any] = []
     for c in token.children:
         if c.dep_ in ("prep", "agent", "dative") and c.lower_ == words[-1]:
             out.extend(g for g in c.children if g.dep_ == "pobj")
@@ -262,7 +269,9 @@ def code_match(m: Match, actors: DocActors, cues: Cues) -> Iterator[Coded]:
         cameo = intent_code(cameo, cues.intent_codes) or cameo
     for source in sources:
         for target in targets or [None]:
-            if target is not None and (target.code == source.code or target.start in source_tokens and target.start == source.start):
+            if target is not None and (
+                target.code == source.code or (target.start in source_tokens and target.start == source.start)
+            ):
                 continue
             yield Coded(m, source, target, cameo, negated, mode)
 
@@ -272,11 +281,11 @@ def suppressed(m: Match, matched_tokens: set[int], cues: Cues) -> bool:
     token = m.token
     lemma = token.lemma_.lower()
     has_coded_xcomp = any(c.dep_ == "xcomp" and c.i in matched_tokens for c in token.children)
-    if has_coded_xcomp and (lemma in cues.refusal_verbs or lemma in cues.intent_verbs) and lemma not in cues.threat_verbs:
+    if (
+        has_coded_xcomp
+        and (lemma in cues.refusal_verbs or lemma in cues.intent_verbs)
+        and lemma not in cues.threat_verbs
+    ):
         return True
     head = token.head
-    return (
-        token.dep_ == "xcomp"
-        and head.i in matched_tokens
-        and head.lemma_.lower() in cues.threat_verbs
-    )
+    return token.dep_ == "xcomp" and head.i in matched_tokens and head.lemma_.lower() in cues.threat_verbs

@@ -147,7 +147,7 @@ def parse_html(html: str, name: str, meta: dict[str, Any] | None = None) -> Item
     )
 
 
-def _parse_date(value: Any, name: str) -> date | None | InputError:
+def _parse_date(value: Any, name: str) -> date | InputError | None:
     if value in (None, ""):
         return None
     try:
@@ -209,7 +209,7 @@ def parse_json_record(line: str, item: str) -> Item:
     if obj.get("id") not in (None, ""):
         item = f"{item} (id {obj['id']})"
     text, html = obj.get("text"), obj.get("html")
-    if text is not None and not isinstance(text, str) or html is not None and not isinstance(html, str):
+    if (text is not None and not isinstance(text, str)) or (html is not None and not isinstance(html, str)):
         return InputError(item, "'text' and 'html' must be strings")
     if text and text.strip():
         return _article(item, obj.get("id"), text, obj.get("title"), obj.get("date"), obj.get("url"))

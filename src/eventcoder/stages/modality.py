@@ -39,8 +39,10 @@ def _auxiliaries(token: Any) -> list[str]:
 
 def _going_to(token: Any) -> bool:
     head = token.head
-    return token.dep_ == "xcomp" and head.lower_ == "going" and any(
-        c.dep_ == "aux" and c.lemma_ == "be" for c in head.children
+    return (
+        token.dep_ == "xcomp"
+        and head.lower_ == "going"
+        and any(c.dep_ == "aux" and c.lemma_ == "be" for c in head.children)
     )
 
 

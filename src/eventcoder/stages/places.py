@@ -73,6 +73,7 @@ def event_location(token: Any, gazetteer: Gazetteer) -> Location | None:
                     continue
                 place = gazetteer.lookup(ent.text)
                 if place is not None:
-                    return Location(place.name, place.country, place.lat, place.lon,
-                                    ent.start_char, ent.end_char)
+                    return Location(
+                        place.name, place.country, place.lat, place.lon, ent.start_char, ent.end_char
+                    )
     return None

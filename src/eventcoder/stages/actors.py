@@ -175,7 +175,7 @@ class DocActors:
         if owner is None:
             if isinstance(agent, AgentEntry) and (agent.role or _has_definite(token)):
                 return self._corefer(token, agent)
-            return None
+            return self._described(token, modifiers) if agent is None else None
         code, country, ids = owner
         if isinstance(agent, AgentEntry):
             if country is not None and code == country:
@@ -183,6 +183,15 @@ class DocActors:
             ids = (*ids, agent.id)
         start, end = _extent(token, modifiers + of_objects)
         return self._actor(start, end, code, country, ids, "agent" if agent else "country")
+
+    def _described(self, token: Any, modifiers: list[Any]) -> Actor | None:
+        """An unknown name described by a title or apposition: "U.S. adviser Jake Doe", "Doe, a general"."""
+        for tok in modifiers + [c for c in token.children if c.dep_ == "appos"]:
+            actor = self._resolve_phrase(tok)
+            if actor is not None:
+                start, end = _extent(token, [tok] if tok.i < token.i else [])
+                return self._respan(actor, start, end, actor.entry_ids)
+        return None
 
     def _owner(self, tokens: list[Any]) -> tuple[str, str | None, tuple[str, ...]] | None:
         """The country/organisation/person that a modifier or "of" object names."""
@@ -267,8 +276,12 @@ class DocActors:
     def _copy(self, prior: Actor, token: Any, extra_id: str | None) -> Actor:
         start, end = _extent(token, [c for c in token.children if c.dep_ in MODIFIER_DEPS])
         ids = prior.entry_ids + ((extra_id,) if extra_id and extra_id not in prior.entry_ids else ())
-        s, e = self.doc[start].idx, self.doc[end].idx + len(self.doc[end])
-        return Actor(self.doc.text[s:e], s, e, prior.code, prior.country, prior.sector, ids, prior.kind)
+        return self._respan(prior, start, end, ids)
+
+    def _respan(self, like: Actor, start_tok: int, end_tok: int, ids: tuple[str, ...]) -> Actor:
+        """``like``'s codes on the text of tokens start_tok..end_tok."""
+        s, e = self.doc[start_tok].idx, self.doc[end_tok].idx + len(self.doc[end_tok])
+        return Actor(self.doc.text[s:e], s, e, like.code, like.country, like.sector, ids, like.kind)
 
 
 def _has_definite(token: Any) -> bool:

@@ -62,7 +62,9 @@ class ActorIndex:
             index._add(entry, "capital", entry.capitals, tokenize)
             index._add(entry, "seat", entry.seats, tokenize)
         others: list[OrganizationEntry | PersonEntry | AgentEntry] = [
-            *dicts.organizations, *dicts.people, *dicts.agents
+            *dicts.organizations,
+            *dicts.people,
+            *dicts.agents,
         ]
         for other in others:
             index._add(other, "name", other.names, tokenize)
@@ -173,9 +175,15 @@ class DocActors:
         owner = self._owner(modifiers + of_objects)
         agent = mention.ref.entry if mention is not None else None
         if owner is None:
-            if isinstance(agent, AgentEntry) and (agent.role or _has_definite(token)):
-                return self._corefer(token, agent)
-            return self._described(token, modifiers) if agent is None else None
+            if not isinstance(agent, AgentEntry):
+                return self._described(token, modifiers)
+            if agent.role or _has_definite(token):
+                prior = self._corefer(token, agent)
+                if prior is not None:
+                    return prior
+            # An agent with no country named: code the sector alone ("police" -> COP), as CAMEO does.
+            start, end = _extent(token, modifiers)
+            return self._actor(start, end, agent.sector, None, (agent.id,), "agent", agent.sector)
         code, country, ids = owner
         if isinstance(agent, AgentEntry):
             if country is not None and code == country:
@@ -246,11 +254,19 @@ class DocActors:
         return None
 
     def _actor(
-        self, start_tok: int, end_tok: int, code: str, country: str | None, ids: tuple[str, ...], kind: str
+        self,
+        start_tok: int,
+        end_tok: int,
+        code: str,
+        country: str | None,
+        ids: tuple[str, ...],
+        kind: str,
+        sector: str | None = None,
     ) -> Actor:
         start = self.doc[start_tok].idx
         end = self.doc[end_tok].idx + len(self.doc[end_tok])
-        return Actor(self.doc.text[start:end], start, end, code, country, _sector_of(code), ids, kind)
+        sector = sector or _sector_of(code)
+        return Actor(self.doc.text[start:end], start, end, code, country, sector, ids, kind)
 
     def _recent(self, token: Any) -> list[Actor]:
         """Actors named before ``token`` within the coreference window, latest first."""

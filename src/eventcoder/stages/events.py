@@ -53,12 +53,34 @@ class PatternIndex:
 
     def candidates(self, token: Any) -> list[PatternEntry]:
         pos = "verb" if token.pos_ in ("VERB", "AUX") else "noun" if token.pos_ in ("NOUN", "PROPN") else None
-        if pos is None:
-            return []
-        found = self.by_key.get((pos, token.lemma_.lower()))
-        if found is None and token.lower_ != token.lemma_.lower():
-            found = self.by_key.get((pos, token.lower_))
-        return found or []
+        if pos is None or token.dep_ in ("amod", "compound"):
+            return []  # participles and nouns used as modifiers ("visiting prince", "attack helicopter")
+        for form in (token.lemma_.lower(), token.lower_, *_stems(token.lower_)):
+            found = self.by_key.get((pos, form))
+            if found:
+                return found
+        return []
+
+
+def _stems(word: str) -> list[str]:
+    """Fallback lemmas for inflections the statistical lemmatizer gets wrong ("staged" -> "stag")."""
+    out = []
+    for suffix, repl in (
+        ("ied", "y"),
+        ("ies", "y"),
+        ("ed", "e"),
+        ("ed", ""),
+        ("ing", "e"),
+        ("ing", ""),
+        ("es", ""),
+        ("s", ""),
+    ):
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            out.append(word[: -len(suffix)] + repl)
+    doubled = 3 if word.endswith("ed") else 4 if word.endswith("ing") else 0
+    if doubled and len(word) > doubled + 2 and word[-doubled] == word[-doubled - 1]:
+        out.append(word[:-doubled])  # "rapped" -> "rap", "shelling" -> "shel" (harmless miss)
+    return out
 
 
 def _multiword_end(p: PatternEntry, token: Any) -> int | None:
@@ -74,7 +96,7 @@ def _multiword_end(p: PatternEntry, token: Any) -> int | None:
 
 
 def _particles(token: Any) -> set[str]:
-    return {c.lower_ for c in token.children if c.dep_ in ("prt", "prep")}
+    return {c.lower_ for c in token.children if c.dep_ in ("prt", "prep", "advmod")}
 
 
 def complement_texts(token: Any) -> list[str]:
@@ -100,8 +122,10 @@ def complement_texts(token: Any) -> list[str]:
     return texts
 
 
-def _has_with(p: PatternEntry, texts: list[str]) -> bool:
-    return any(f" {w} " in t for w in p.with_ or () for t in texts)
+def _matched_phrase(p: PatternEntry, texts: list[str]) -> str | None:
+    """The longest of the pattern's ``with`` phrases found in the complements, if any."""
+    found = [w for w in p.with_ or () if any(f" {w} " in t for t in texts)]
+    return max(found, key=len) if found else None
 
 
 def match_token(index: PatternIndex, token: Any) -> list[Match]:
@@ -124,13 +148,28 @@ def match_token(index: PatternIndex, token: Any) -> list[Match]:
     if not usable:
         return []
     texts = complement_texts(token)
-    specific = [(p, e) for p, e in usable if p.with_ and _has_with(p, texts)]
+    phrases = {p.id: ph for p, _ in usable if (ph := _matched_phrase(p, texts))}
+    specific = [
+        (p, e)
+        for p, e in usable
+        if p.id in phrases
+        and not any(phrases[p.id] in other and phrases[p.id] != other for other in phrases.values())
+    ]  # "sanctions" gives way to "lift sanctions"; "military aid" and "economic aid" both stand
     chosen = specific or [(p, e) for p, e in usable if not p.with_][:1]
-    codes = {p.cameo for p, _ in chosen}
+    if not chosen:
+        return []
+    ranked = sorted(
+        chosen,
+        key=lambda pe: (-len(phrases.get(pe[0].id, "")), -(pe[0].particle is not None), -len(pe[0].cameo)),
+    )
+    best = ranked[0][0].cameo
+    codes = {p.cameo for p, _ in ranked}
     out: dict[str, Match] = {}
-    for p, end in sorted(chosen, key=lambda pe: (-(pe[0].particle is not None), -len(pe[0].cameo))):
+    for p, end in ranked:
         if any(c != p.cameo and c.startswith(p.cameo) for c in codes):
             continue  # a more specific code matched too (0232 beats 023)
+        if p.cameo[:3] != best[:3]:
+            continue  # one trigger, one event type; only siblings ("military and economic aid") stand
         out.setdefault(p.cameo, Match(p, p.cameo, token, end))
     return list(out.values())
 
@@ -254,12 +293,15 @@ def code_match(m: Match, actors: DocActors, cues: Cues) -> Iterator[Coded]:
         return
     source_tokens = {s.start for s in sources}
     targets: list[Actor | None] = list(fill(actors, token, list(p.target), set()))
+    optional_target = "none" in p.target
     if p.pos == "noun" and not targets and "prep:between" not in p.target:
         between = fill(actors, token, ["prep:between"], set())
         if len(between) >= 2:
             sources, targets = between[:1], list(between[1:])
     if not targets and token.dep_ == "conj" and token.head.pos_ in ("VERB", "AUX"):
         targets = list(fill(actors, token.head, ["dobj", "prep:with"], set()))
+    if not targets and not optional_target:
+        return  # the pattern needs a target ("meet the deadline", "war on drugs" code nothing)
     negated = is_negated(token, cues)
     mode = modality(token, cues)
     cameo = m.cameo
@@ -276,16 +318,32 @@ def code_match(m: Match, actors: DocActors, cues: Cues) -> Iterator[Coded]:
             yield Coded(m, source, target, cameo, negated, mode)
 
 
+NESTED_DEPS = {"xcomp", "ccomp", "pcomp", "pobj", "prep"}
+
+
+def _yields(lemma: str, cues: Cues) -> bool:
+    """Refusal and intent verbs give way to their complement ("declined to condemn", "plans to meet")."""
+    return (lemma in cues.refusal_verbs or lemma in cues.intent_verbs) and lemma not in cues.threat_verbs
+
+
 def suppressed(m: Match, matched_tokens: set[int], cues: Cues) -> bool:
-    """Refusal and intent verbs give way to their complement's event; threats keep theirs."""
+    """Only one event per nested construction.
+
+    A refusal or intent verb yields to its coded complement; any other coded verb keeps its event and
+    suppresses the triggers inside its complement ("threatened to attack", "urged X to lift sanctions",
+    "accused X of attacking Y" code the threat, the appeal, the accusation).
+    """
     token = m.token
-    lemma = token.lemma_.lower()
-    has_coded_xcomp = any(c.dep_ == "xcomp" and c.i in matched_tokens for c in token.children)
-    if (
-        has_coded_xcomp
-        and (lemma in cues.refusal_verbs or lemma in cues.intent_verbs)
-        and lemma not in cues.threat_verbs
+    if _yields(token.lemma_.lower(), cues) and any(
+        c.dep_ == "xcomp" and c.i in matched_tokens for c in token.children
     ):
         return True
-    head = token.head
-    return token.dep_ == "xcomp" and head.i in matched_tokens and head.lemma_.lower() in cues.threat_verbs
+    node = token
+    for _ in range(4):
+        head = node.head
+        if head is node or node.dep_ not in NESTED_DEPS:
+            return False
+        if head.i in matched_tokens and not _yields(head.lemma_.lower(), cues):
+            return True
+        node = head
+    return False

@@ -29,7 +29,7 @@ def test_coder_declined_to_condemn_is_not_a_condemnation(code: Any) -> None:
 
 def test_coder_blame_and_accuse(code: Any) -> None:
     got = triples(code("China's foreign ministry accused the United States of spreading disinformation."))
-    assert ("CHNGOV", "112", "USA") in got
+    assert any(s == "CHNGOV" and c.startswith("112") and t == "USA" for s, c, t in got)
     assert any(
         s == "CHN" and c.startswith("11") and t == "IGOWSTNAT"
         for s, c, t in triples(code("China blamed NATO for the crisis."))

@@ -37,14 +37,15 @@ def test_dictionaries_check_reports_file_and_line(tmp_path: Path) -> None:
         '{"kind": "agent", "id": "agent:y", "names": ["y"], "sector": "NOPE"}\n'
         "{not json\n"
         '{"kind": "pattern", "id": "p:x", "cameo": "999", "pos": "verb", "lemma": "zap"}\n'
-        '{"kind": "agent", "id": "agent:x", "names": ["z"], "sector": "MIL", "colour": "red"}\n'
+        '{"kind": "agent", "id": "agent:z", "names": ["z"], "sector": "MIL", "colour": "red"}\n'
+        '{"kind": "agent", "id": "agent:x", "names": ["w"], "sector": "MIL"}\n'
     )
     problems = check_files([f])
     assert any(p.startswith(f"{f}:2:") and "unknown sector" in p for p in problems)
     assert any(p.startswith(f"{f}:3:") and "invalid JSON" in p for p in problems)
     assert any(p.startswith(f"{f}:4:") and "unknown CAMEO code '999'" in p for p in problems)
     assert any(p.startswith(f"{f}:5:") and "colour" in p for p in problems)
-    assert any(p.startswith(f"{f}:5:") and "duplicate id" in p for p in problems)
+    assert any(p.startswith(f"{f}:6:") and "duplicate id 'agent:x' (first at" in p for p in problems)
 
 
 def test_dictionaries_person_code_follows_dates() -> None:

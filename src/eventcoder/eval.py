@@ -7,7 +7,7 @@ Predicted events come from ``eventcoder code`` output with the same ids; negated
 - class: per sentence, the multiset of PentaClass labels (all gold lines count).
 - dyad: (source, target) pairs; triple: (source, target, class). Only lines whose gold actors were
   annotated (``spans_available`` not false) count. A text actor matches when the predicted actor's text
-  and the gold span share a content word; a code actor when the predicted code starts with it. A gold
+  (or, for a pronoun or "the ministry", its antecedent's text) and the gold span share a content word; a code actor when the predicted code starts with it. A gold
   target of null matches only a predicted target of null.
 """
 
@@ -69,7 +69,8 @@ def actor_matches(pred: dict[str, Any] | None, gold: str | None) -> bool:
         return gold is None and pred is None
     if re.fullmatch(r"[A-Z]{3,}", gold):
         return str(pred.get("code", "")).startswith(gold)
-    return bool(_words(pred.get("text", "")) & _words(gold))
+    texts = [pred.get("text", ""), (pred.get("antecedent") or {}).get("text", "")]
+    return any(_words(t) & _words(gold) for t in texts)
 
 
 def _load(path: Path) -> dict[str, dict[str, Any]]:

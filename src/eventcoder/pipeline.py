@@ -19,6 +19,7 @@ from eventcoder.stages.events import (
     code_match,
     is_discarded,
     match_token,
+    merge_duplicates,
     suppressed,
 )
 from eventcoder.stages.places import Gazetteer, event_location
@@ -80,17 +81,15 @@ class EventStage:
                 matches[tok.i] = found
             elif tok.pos_ == "VERB" and tok.dep_ in ("ROOT", "ccomp", "conj", "xcomp", "advcl"):
                 uncoded.append(tok.lemma_.lower())
-        coded_tokens = set(matches)
-        seen: set[tuple[str, str, str | None, int]] = set()
-        for i, ms in matches.items():
-            for m in ms:
-                if suppressed(m, coded_tokens, cues):
-                    continue
-                for c in code_match(m, d.actor_state, cues):
-                    key = (c.cameo, c.source.code, c.target.code if c.target else None, i)
-                    if key not in seen:
-                        seen.add(key)
-                        yield self._event(d, si, sent, c)
+        coded = [
+            c
+            for ms in matches.values()
+            for m in ms
+            if not suppressed(m, set(matches), cues)
+            for c in code_match(m, d.actor_state, cues)
+        ]
+        for c in merge_duplicates(coded):
+            yield self._event(d, si, sent, c)
 
     def _event(self, d: Document, si: int, sent: Any, c: Coded) -> Event:
         token = c.match.token

@@ -31,9 +31,11 @@ class Actor:
     country: str | None
     sector: str | None
     entry_ids: tuple[str, ...]
-    kind: str  # country, organization, person, agent, pronoun
+    kind: str  # country, organization, person, agent
+    antecedent: tuple[str, int, int] | None = None  # (text, start, end) when resolved by coreference
 
     def to_json(self) -> dict[str, Any]:
+        ante = self.antecedent
         return {
             "text": self.text,
             "span": [self.start, self.end],
@@ -41,6 +43,7 @@ class Actor:
             "country": self.country,
             "sector": self.sector,
             "entry_ids": list(self.entry_ids),
+            "antecedent": {"text": ante[0], "span": [ante[1], ante[2]]} if ante else None,
         }
 
 

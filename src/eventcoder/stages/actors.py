@@ -10,7 +10,7 @@ earlier in the article.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -290,9 +290,11 @@ class DocActors:
         return None
 
     def _copy(self, prior: Actor, token: Any, extra_id: str | None) -> Actor:
+        """``prior``'s codes on ``token``'s phrase, which refers back to it."""
         start, end = _extent(token, [c for c in token.children if c.dep_ in MODIFIER_DEPS])
         ids = prior.entry_ids + ((extra_id,) if extra_id and extra_id not in prior.entry_ids else ())
-        return self._respan(prior, start, end, ids)
+        ante = prior.antecedent or (prior.text, prior.start, prior.end)
+        return replace(self._respan(prior, start, end, ids), antecedent=ante)
 
     def _respan(self, like: Actor, start_tok: int, end_tok: int, ids: tuple[str, ...]) -> Actor:
         """``like``'s codes on the text of tokens start_tok..end_tok."""

@@ -347,3 +347,22 @@ def suppressed(m: Match, matched_tokens: set[int], cues: Cues) -> bool:
             return True
         node = head
     return False
+
+
+def merge_duplicates(coded: list[Coded]) -> list[Coded]:
+    """One event per (source, type, target) in a sentence.
+
+    "imposed sanctions on Lebanon" fires on the verb (no target) and on the noun (target Lebanon): an
+    event without a target is dropped when the same source has an event of the same 3-digit type with one.
+    """
+    with_target = {(c.source.code, c.cameo[:3]) for c in coded if c.target is not None}
+    seen: set[tuple[str, str, str | None, bool]] = set()
+    out = []
+    for c in coded:
+        if c.target is None and (c.source.code, c.cameo[:3]) in with_target:
+            continue
+        key = (c.source.code, c.cameo, c.target.code if c.target else None, c.negated)
+        if key not in seen:
+            seen.add(key)
+            out.append(c)
+    return out

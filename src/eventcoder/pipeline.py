@@ -19,6 +19,7 @@ from eventcoder.stages.events import (
     code_match,
     is_discarded,
     match_token,
+    drop_governed,
     merge_duplicates,
     suppressed,
 )
@@ -88,7 +89,7 @@ class EventStage:
             if not suppressed(m, set(matches), cues)
             for c in code_match(m, d.actor_state, cues)
         ]
-        for c in merge_duplicates(coded):
+        for c in merge_duplicates(drop_governed(coded)):
             yield self._event(d, si, sent, c)
 
     def _event(self, d: Document, si: int, sent: Any, c: Coded) -> Event:

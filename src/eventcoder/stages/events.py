@@ -287,6 +287,7 @@ class Coded:
 
 
 def code_match(m: Match, actors: DocActors, cues: Cues) -> Iterator[Coded]:
+    """Attach actors, negation and modality to a match."""
     p, token = m.pattern, m.token
     sources = fill(actors, token, source_slots(p), set())
     if not sources:
@@ -347,6 +348,26 @@ def suppressed(m: Match, matched_tokens: set[int], cues: Cues) -> bool:
             return True
         node = head
     return False
+
+
+def drop_governed(coded: list[Coded]) -> list[Coded]:
+    """Drop a noun event whose governing verb coded another event type for the same source.
+
+    "lifted sanctions on Iran" is an easing (085), not sanctions (163); "launched attacks on X" keeps
+    the noun's event, which has the target, and ``merge_duplicates`` drops the verb's.
+    """
+    by_token: dict[int, list[Coded]] = {}
+    for c in coded:
+        by_token.setdefault(c.match.token.i, []).append(c)
+    out = []
+    for c in coded:
+        gov = [
+            g for g in by_token.get(c.match.token.head.i, []) if g.source.code == c.source.code and g is not c
+        ]
+        if c.match.pattern.pos == "noun" and gov and all(g.cameo[:2] != c.cameo[:2] for g in gov):
+            continue
+        out.append(c)
+    return out
 
 
 def merge_duplicates(coded: list[Coded]) -> list[Coded]:

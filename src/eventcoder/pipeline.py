@@ -17,9 +17,9 @@ from eventcoder.stages.events import (
     Coded,
     PatternIndex,
     code_match,
+    drop_governed,
     is_discarded,
     match_token,
-    drop_governed,
     merge_duplicates,
     suppressed,
 )
@@ -80,7 +80,7 @@ class EventStage:
             found = match_token(self.patterns, tok)
             if found:
                 matches[tok.i] = found
-            elif tok.pos_ == "VERB" and tok.dep_ in ("ROOT", "ccomp", "conj", "xcomp", "advcl"):
+            elif _uncoded_predicate(tok, cues):
                 uncoded.append(tok.lemma_.lower())
         coded = [
             c
@@ -119,6 +119,16 @@ class EventStage:
             location=location,
             said_by=said_by(token, d.actor_state, self.dicts.cues),
         )
+
+
+def _uncoded_predicate(tok: Any, cues: Any) -> bool:
+    """A clause-heading verb that no pattern matched (speech verbs are left out: never events by design)."""
+    return (
+        tok.pos_ == "VERB"
+        and tok.is_alpha
+        and tok.dep_ in ("ROOT", "ccomp", "conj", "xcomp", "advcl")
+        and tok.lemma_.lower() not in cues.speech_verbs
+    )
 
 
 def _third(place_country: str | None, c: Coded) -> bool:

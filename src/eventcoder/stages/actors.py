@@ -27,6 +27,7 @@ from eventcoder.types import Actor
 MODIFIER_DEPS = {"compound", "amod", "poss", "nmod", "npadvmod"}
 PERSON_PRONOUNS = {"he", "she", "him", "her"}
 THING_PRONOUNS = {"it", "they", "them"}
+UNKNOWN_LABELS = {"PERSON", "ORG", "NORP", "GPE"}
 COREF_WINDOW = 3  # sentences to look back for "the ministry", "he", "it"
 
 
@@ -129,13 +130,22 @@ class DocActors:
                 self.by_token[i] = m
         self.heads: dict[int, Actor | None] = {}
         self.history: list[tuple[int, Actor]] = []  # (token index, actor) in text order
-        self.unresolved: list[str] = []
+        # Named entities that no dictionary entry covers: the null-actor list for `dict gaps`.
+        self.unresolved = [
+            e.text
+            for e in doc.ents
+            if e.label_ in UNKNOWN_LABELS and not any(self._named_at(i) for i in range(e.start, e.end))
+        ]
         for m in self.mentions:
             head = self._head_of(m)
             actor = self._resolve_phrase(doc[head])
             self.heads[head] = actor
             if actor is not None:
                 self.history.append((head, actor))
+
+    def _named_at(self, i: int) -> bool:
+        m = self.by_token.get(i)
+        return m is not None and not isinstance(m.ref.entry, AgentEntry)
 
     def _head_of(self, m: Mention) -> int:
         """The mention's syntactic head token (the one whose head lies outside the mention)."""
@@ -152,10 +162,7 @@ class DocActors:
             return self.heads[token.i]
         if token.lower_ in PERSON_PRONOUNS | THING_PRONOUNS:
             return self._pronoun(token)
-        actor = self._resolve_phrase(token)
-        if actor is None and (token.pos_ == "PROPN" or token.ent_type_ in ("PERSON", "ORG", "NORP", "GPE")):
-            self.unresolved.append(_phrase_text(token))
-        return actor
+        return self._resolve_phrase(token)
 
     def _resolve_phrase(self, token: Any) -> Actor | None:
         mention = self.by_token.get(token.i)
@@ -317,12 +324,6 @@ def _extent(token: Any, extra: list[Any]) -> tuple[int, int]:
     while first < token.i and token.doc[first].dep_ in ("det", "punct"):
         first += 1
     return first, max(idx)
-
-
-def _phrase_text(token: Any) -> str:
-    left = [c for c in token.children if c.i < token.i and c.dep_ in ("compound", "amod", "nmod", "poss")]
-    start = min([token.i] + [x.i for c in left for x in c.subtree])
-    return str(token.doc[start : token.i + 1].text)
 
 
 def _sentence_start(doc: Any, token: Any, window: int) -> int:

@@ -31,7 +31,9 @@ def test_quality_gate_pentaclass_sample(shared: Path, pipeline: Any, tmp_path: P
     articles = [Article(id=r["id"], text=r["text"]) for r in rows]
     cameo = pipeline.stages[-1].dicts.cameo
     out = tmp_path / "out.jsonl"
-    out.write_text("".join(json.dumps(article_record(d, cameo, False)) + "\n" for d in pipeline.run(articles)))
+    out.write_text(
+        "".join(json.dumps(article_record(d, cameo, False)) + "\n" for d in pipeline.run(articles))
+    )
     scores = evaluate_events(gold, out)
     for key, floor in FLOORS.items():
         assert scores[key]["f1"] >= floor, (key, scores[key])

@@ -7,8 +7,9 @@ Predicted events come from ``eventcoder code`` output with the same ids; negated
 - class: per sentence, the multiset of PentaClass labels (all gold lines count).
 - dyad: (source, target) pairs; triple: (source, target, class). Only lines whose gold actors were
   annotated (``spans_available`` not false) count. A text actor matches when the predicted actor's text
-  (or, for a pronoun or "the ministry", its antecedent's text) and the gold span share a content word; a code actor when the predicted code starts with it. A gold
-  target of null matches only a predicted target of null.
+  (or, for a pronoun or "the ministry", its antecedent's text) and the gold span share a content
+  word; a code actor when the predicted code starts with it. A gold target of null matches only a
+  predicted target of null.
 """
 
 from __future__ import annotations

@@ -53,6 +53,7 @@ class ActorIndex:
 
     table: dict[tuple[str, ...], list[NameRef]] = field(default_factory=dict)
     max_len: int = 1
+    longest_from: dict[str, int] = field(default_factory=dict)  # first token -> longest name length
 
     @classmethod
     def build(cls, dicts: Dictionaries, tokenize: Any) -> ActorIndex:
@@ -82,6 +83,7 @@ class ActorIndex:
             if not any(r.entry.id == entry.id and r.how == how for r in refs):
                 refs.append(NameRef(entry, how, exact))
             self.max_len = max(self.max_len, len(tokens))
+            self.longest_from[key[0]] = max(self.longest_from.get(key[0], 0), len(tokens))
 
     def find(self, doc: Any) -> list[Mention]:
         """Longest non-overlapping matches, left to right."""
@@ -90,7 +92,8 @@ class ActorIndex:
         out: list[Mention] = []
         i, n = 0, len(lowered)
         while i < n:
-            for length in range(min(self.max_len, n - i), 0, -1):
+            longest = self.longest_from.get(lowered[i], 0)
+            for length in range(min(longest, n - i), 0, -1):
                 refs = self.table.get(tuple(lowered[i : i + length]))
                 if not refs:
                     continue
@@ -122,6 +125,7 @@ class DocActors:
 
     def __init__(self, index: ActorIndex, doc: Any, day: date | None) -> None:
         self.doc = doc
+        self.text: str = doc.text  # Doc.text rebuilds the string on every access: read it once
         self.day = day
         self.mentions = index.find(doc)
         self.by_token: dict[int, Mention] = {}
@@ -226,7 +230,7 @@ class DocActors:
         if isinstance(entry, CountryEntry):
             code = entry.code + ("GOV" if how in ("capital", "seat") else "")
             return Actor(
-                self.doc.text[start:end],
+                self.text[start:end],
                 start,
                 end,
                 code,
@@ -237,7 +241,7 @@ class DocActors:
             )
         if isinstance(entry, OrganizationEntry):
             return Actor(
-                self.doc.text[start:end],
+                self.text[start:end],
                 start,
                 end,
                 entry.code,
@@ -249,7 +253,7 @@ class DocActors:
         if isinstance(entry, PersonEntry):
             code = entry.code_on(self.day)
             return Actor(
-                self.doc.text[start:end],
+                self.text[start:end],
                 start,
                 end,
                 code,
@@ -273,7 +277,7 @@ class DocActors:
         start = self.doc[start_tok].idx
         end = self.doc[end_tok].idx + len(self.doc[end_tok])
         sector = sector or _sector_of(code)
-        return Actor(self.doc.text[start:end], start, end, code, country, sector, ids, kind)
+        return Actor(self.text[start:end], start, end, code, country, sector, ids, kind)
 
     def _recent(self, token: Any) -> list[Actor]:
         """Actors named before ``token`` within the coreference window, latest first."""
@@ -306,7 +310,7 @@ class DocActors:
     def _respan(self, like: Actor, start_tok: int, end_tok: int, ids: tuple[str, ...]) -> Actor:
         """``like``'s codes on the text of tokens start_tok..end_tok."""
         s, e = self.doc[start_tok].idx, self.doc[end_tok].idx + len(self.doc[end_tok])
-        return Actor(self.doc.text[s:e], s, e, like.code, like.country, like.sector, ids, like.kind)
+        return Actor(self.text[s:e], s, e, like.code, like.country, like.sector, ids, like.kind)
 
 
 def _has_definite(token: Any) -> bool:

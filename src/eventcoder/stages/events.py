@@ -39,6 +39,7 @@ class PatternIndex:
 
     def __init__(self, dicts: Dictionaries) -> None:
         self.by_key: dict[tuple[str, str], list[PatternEntry]] = {}
+        self.with_len = max((len(w.split()) for p in dicts.patterns for w in p.with_ or ()), default=1)
         for p in dicts.patterns:
             self.by_key.setdefault((p.pos, p.lemma.split()[0]), []).append(p)
         self.discard = (
@@ -122,9 +123,20 @@ def complement_texts(token: Any) -> list[str]:
     return texts
 
 
-def _matched_phrase(p: PatternEntry, texts: list[str]) -> str | None:
+def ngrams(texts: list[str], longest: int) -> set[str]:
+    """Every word n-gram (n <= ``longest``) of the complement texts, for ``with`` lookups."""
+    out: set[str] = set()
+    for text in texts:
+        words = text.split()
+        for i in range(len(words)):
+            for j in range(i + 1, min(i + longest, len(words)) + 1):
+                out.add(" ".join(words[i:j]))
+    return out
+
+
+def _matched_phrase(p: PatternEntry, grams: set[str]) -> str | None:
     """The longest of the pattern's ``with`` phrases found in the complements, if any."""
-    found = [w for w in p.with_ or () if any(f" {w} " in t for t in texts)]
+    found = [w for w in p.with_ or () if w in grams]
     return max(found, key=len) if found else None
 
 
@@ -147,8 +159,8 @@ def match_token(index: PatternIndex, token: Any) -> list[Match]:
         usable.append((p, end))
     if not usable:
         return []
-    texts = complement_texts(token)
-    phrases = {p.id: ph for p, _ in usable if (ph := _matched_phrase(p, texts))}
+    grams = ngrams(complement_texts(token), index.with_len) if any(p.with_ for p, _ in usable) else set()
+    phrases = {p.id: ph for p, _ in usable if (ph := _matched_phrase(p, grams))}
     specific = [
         (p, e)
         for p, e in usable

@@ -29,7 +29,7 @@ def test_quality_gate_pentaclass_sample(shared: Path, pipeline: Any, tmp_path: P
     gold = tmp_path / "gold.jsonl"
     gold.write_text("".join(json.dumps(r) + "\n" for r in rows))
     articles = [Article(id=r["id"], text=r["text"]) for r in rows]
-    cameo = pipeline.stages[-1].dicts.cameo
+    cameo = pipeline.cameo
     out = tmp_path / "out.jsonl"
     out.write_text(
         "".join(json.dumps(article_record(d, cameo, False)) + "\n" for d in pipeline.run(articles))

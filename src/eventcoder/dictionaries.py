@@ -185,6 +185,8 @@ class Cues:
     meeting_codes: frozenset[str]
     third_location_code: str
     intent_codes: dict[str, str]
+    dispute_words: frozenset[str]
+    confirm_verbs: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)

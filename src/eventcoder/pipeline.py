@@ -7,11 +7,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from eventcoder.dictionaries import Dictionaries, load_dictionaries
+from eventcoder.dictionaries import CameoCode, Dictionaries, load_dictionaries
 from eventcoder.errors import EventcoderError
 from eventcoder.settings import Settings
 from eventcoder.stages import nlp as nlp_stage
 from eventcoder.stages.actors import ActorIndex, DocActors
+from eventcoder.stages.attribution import load_attribution_cues
 from eventcoder.stages.dates import event_date
 from eventcoder.stages.events import (
     Coded,
@@ -24,6 +25,7 @@ from eventcoder.stages.events import (
     suppressed,
 )
 from eventcoder.stages.places import Gazetteer, event_location
+from eventcoder.stages.provenance import AttributionStage, ProvenanceStage
 from eventcoder.types import Actor, Article, Document, Event
 
 
@@ -159,7 +161,13 @@ def said_by(token: Any, actors: DocActors, cues: Any) -> Actor | None:
 class Pipeline:
     """spaCy parse, then the declared stages in order."""
 
-    def __init__(self, nlp: Any, stages: Sequence[Stage], batch_size: int = 32) -> None:
+    def __init__(
+        self,
+        nlp: Any,
+        stages: Sequence[Stage],
+        batch_size: int = 32,
+        cameo: dict[str, CameoCode] | None = None,
+    ) -> None:
         have = {"parse"}
         for stage in stages:
             missing = set(stage.requires) - have
@@ -167,6 +175,7 @@ class Pipeline:
                 raise EventcoderError(f"stage {stage.name!r} needs {sorted(missing)} before it")
             have |= set(stage.provides)
         self.nlp = nlp
+        self.cameo = cameo or {}
         self.stages = list(stages)
         self.batch_size = batch_size
 
@@ -195,5 +204,7 @@ def build_pipeline(nlp: Any, dicts: Dictionaries, batch_size: int = 32) -> Pipel
     stages: list[Stage] = [
         ActorStage(ActorIndex.build(dicts, nlp.tokenizer)),
         EventStage(PatternIndex(dicts), dicts, Gazetteer(dicts)),
+        AttributionStage(load_attribution_cues()),
+        ProvenanceStage(dicts.cues),
     ]
-    return Pipeline(nlp, stages, batch_size)
+    return Pipeline(nlp, stages, batch_size, dicts.cameo)

@@ -33,7 +33,7 @@ class Counts:
 
 def _code_chunk(pipeline: Pipeline, chunk: list[Article], include_text: bool) -> list[Result]:
     """Code a chunk with one batched parse; an article that fails is retried alone for its error."""
-    cameo = pipeline.stages[-1].dicts.cameo  # type: ignore[attr-defined]
+    cameo = pipeline.cameo
     try:
         return [article_record(d, cameo, include_text) for d in pipeline.run(chunk)]
     except Exception:

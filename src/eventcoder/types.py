@@ -86,6 +86,22 @@ class Event:
     date_text: str | None = None
     location: Location | None = None
     said_by: Actor | None = None
+    id: str = ""
+    status: str = "asserted"
+    reported_by: tuple[str, ...] = ()
+    disputed_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """One attribution's stance on another attribution or an event."""
+
+    source: str  # attribution id
+    target: str  # attribution id or event id
+    relation: str  # denies, disputes, confirms, repeats
+
+    def to_json(self) -> dict[str, str]:
+        return {"from": self.source, "to": self.target, "relation": self.relation}
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +115,9 @@ class Document:
     actor_state: Any = None  # stages.actors.DocActors
     unresolved: tuple[str, ...] = ()
     uncoded_predicates: tuple[str, ...] = ()
+    attributions: tuple[Any, ...] = ()  # stages.attribution.Attribution
+    speakers: tuple[tuple[Actor | None, Any], ...] = ()  # per attribution: (speaker actor, said date)
+    claims: tuple[Claim, ...] = ()
     stages_done: tuple[str, ...] = field(default=())
 
 

@@ -85,6 +85,8 @@ def _stems(word: str) -> list[str]:
 
 
 def _multiword_end(p: PatternEntry, token: Any) -> int | None:
+    if " " not in p.lemma:
+        return int(token.i) + 1
     words = p.lemma.split()
     doc = token.doc
     end = token.i + len(words)
@@ -123,12 +125,14 @@ def complement_texts(token: Any) -> list[str]:
     return texts
 
 
-def ngrams(texts: list[str], longest: int) -> set[str]:
-    """Every word n-gram (n <= ``longest``) of the complement texts, for ``with`` lookups."""
+def ngrams(texts: list[str], longest: int, firsts: set[str]) -> set[str]:
+    """Word n-grams (n <= ``longest``) of the complement texts that start with one of ``firsts``."""
     out: set[str] = set()
     for text in texts:
         words = text.split()
         for i in range(len(words)):
+            if words[i] not in firsts:
+                continue
             for j in range(i + 1, min(i + longest, len(words)) + 1):
                 out.add(" ".join(words[i:j]))
     return out
@@ -159,7 +163,8 @@ def match_token(index: PatternIndex, token: Any) -> list[Match]:
         usable.append((p, end))
     if not usable:
         return []
-    grams = ngrams(complement_texts(token), index.with_len) if any(p.with_ for p, _ in usable) else set()
+    firsts = {w.split()[0] for p, _ in usable for w in p.with_ or ()}
+    grams = ngrams(complement_texts(token), index.with_len, firsts) if firsts else set()
     phrases = {p.id: ph for p, _ in usable if (ph := _matched_phrase(p, grams))}
     specific = [
         (p, e)

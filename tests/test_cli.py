@@ -75,3 +75,22 @@ def test_cli_workers_give_the_same_output_in_order(tmp_path: Path) -> None:
     assert one.returncode == two.returncode == 0
     assert one.stdout == two.stdout
     assert [json.loads(x)["id"] for x in two.stdout.splitlines()] == [str(i) for i in range(40)]
+
+
+def test_cli_eval_attribution_task(tmp_path: Path) -> None:
+    text = 'Ana Diaz said the bridge was closed. "It is safe," Bo Li told reporters.'
+    quotes = [
+        {"speaker_char_span": [0, 8], "cue_char_span": [9, 13], "content_char_span": [14, 36]},
+        {"speaker_char_span": [50, 55], "cue_char_span": [56, 60], "content_char_span": [37, 49]},
+    ]
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(json.dumps({"id": "a", "text": text, "quotes": quotes}) + "\n")
+    out = tmp_path / "out.jsonl"
+    attrs = [{"speaker": {"span": [0, 8]}, "cue": {"span": [9, 13]}, "content": {"span": [14, 36]}}]
+    out.write_text(json.dumps({"id": "a", "attributions": attrs}) + "\n")
+    result = _run("eval", "--task", "attribution", "--json", str(gold), str(out))
+    assert result.returncode == 0, result.stderr
+    scores = json.loads(result.stdout)
+    for role in ("speaker_exact", "cue_exact", "content_exact"):
+        assert (scores[role]["precision"], scores[role]["recall"]) == (1.0, 0.5), role
+    assert _run("eval", "--task", "nope", str(gold), str(out)).returncode == 2

@@ -141,20 +141,27 @@ def dict_gaps(
 
 @app.command("eval")
 def eval_cmd(
-    gold: Annotated[Path, typer.Argument(help="Gold JSONL (shaped like ../shared/data/events/).")],
+    gold: Annotated[Path, typer.Argument(help="Gold JSONL (../shared/data/events/ or polnear shape).")],
     output: Annotated[Path, typer.Argument(help="eventcoder output JSONL for the same texts.")],
+    task: Annotated[str, typer.Option("--task", help="events or attribution.")] = "events",
     as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
 ) -> None:
-    """Precision, recall and F1 for dyads, event classes and (source, target, class) triples."""
+    """Score output against gold: events (class, dyad, triple) or attribution (speaker, cue, content)."""
+    from eventcoder.attribution_eval import evaluate_attributions, format_attribution_scores
     from eventcoder.eval import evaluate_events, format_scores
 
+    tasks: dict[str, tuple[Any, Any]] = {
+        "events": (evaluate_events, format_scores),
+        "attribution": (evaluate_attributions, format_attribution_scores),
+    }
+    if task not in tasks:
+        _fail(f"--task must be one of {', '.join(tasks)}, not {task!r}")
+    evaluate, fmt = tasks[task]
     try:
-        scores = evaluate_events(gold, output)
-    except (OSError, ValueError) as exc:
-        _fail(str(exc))
-    typer.echo(
-        orjson.dumps(scores, option=orjson.OPT_INDENT_2).decode() if as_json else format_scores(scores)
-    )
+        scores = evaluate(gold, output)
+    except (OSError, ValueError, KeyError) as exc:
+        _fail(f"cannot score {output} against {gold}: {exc}")
+    typer.echo(orjson.dumps(scores, option=orjson.OPT_INDENT_2).decode() if as_json else fmt(scores))
 
 
 def main() -> None:

@@ -84,11 +84,12 @@ class EventStage:
                 matches[tok.i] = found
             elif _uncoded_predicate(tok, cues):
                 uncoded.append(tok.lemma_.lower())
+        heads = set(matches)
         coded = [
             c
             for ms in matches.values()
             for m in ms
-            if not suppressed(m, set(matches), cues)
+            if not suppressed(m, heads, cues)
             for c in code_match(m, d.actor_state, cues)
         ]
         for c in merge_duplicates(drop_governed(coded)):

@@ -36,7 +36,7 @@ def _code_chunk(pipeline: Pipeline, chunk: list[Article], include_text: bool) ->
     cameo = pipeline.cameo
     try:
         return [article_record(d, cameo, include_text) for d in pipeline.run(chunk)]
-    except Exception:
+    except Exception:  # whatever broke, find the article it was and report it; the run goes on
         out: list[Result] = []
         for article in chunk:
             try:

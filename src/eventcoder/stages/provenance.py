@@ -62,9 +62,9 @@ class ProvenanceStage:
         events = [dataclasses.replace(e, id=f"e{n}") for n, e in enumerate(d.events, 1)]
         reports = {e.id: _reported_by(e, d.attributions) for e in events}
         claims = find_claims(d, self.cues)
-        against = {c.target: [] for c in claims}  # type: dict[str, list[Claim]]
+        against: dict[str, list[Claim]] = {}
         for c in claims:
-            against[c.target].append(c)
+            against.setdefault(c.target, []).append(c)
         out = [_with_status(e, reports[e.id], against) for e in events]
         return dataclasses.replace(d, events=tuple(out), claims=tuple(claims))
 

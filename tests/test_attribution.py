@@ -490,3 +490,12 @@ def test_polnear_dev_sample_scores(shared: Path, nlp: Any, cues: AttributionCues
     ]
     s = evaluate_attributions(_write(tmp_path / "g.jsonl", rows), _write(tmp_path / "p.jsonl", preds))
     assert s["cue_exact"]["f1"] > 0.5 and s["speaker_exact"]["f1"] > 0.5 and s["content_overlap"]["f1"] > 0.6
+
+
+@pytest.mark.model
+def test_attribution_citing_before_the_cue_keeps_the_cue_out_of_the_content(attrs: Any) -> None:
+    text = "Kenyan media, citing anonymous officials, reported on Sunday that Ethiopia asked Kenya for aid."
+    (a,) = attrs(text)
+    assert a.speaker is not None and a.speaker.text == "anonymous officials"
+    assert [v.text for v in a.via] == ["Kenyan media"]
+    assert a.content_text == "that Ethiopia asked Kenya for aid"

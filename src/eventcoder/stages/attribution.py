@@ -758,8 +758,8 @@ def _without_citation(citing: Any, content: Span) -> Span:
     """Content that opens with the citing phrase ('citing officials, that ...') starts after it."""
     doc = citing.doc
     lo, hi = citing.left_edge.i, citing.right_edge.i
-    if doc[lo].idx > content[0] or hi + 1 >= len(doc):
-        return content
+    if not content[0] <= doc[lo].idx < content[1] or hi + 1 >= len(doc):
+        return content  # the citing phrase is not inside the content (e.g. it sits before the cue)
     rest = _strip(doc, hi + 1, len(doc) - 1)
     start = doc[rest[0]].idx if rest else content[0]
     return (start, content[1]) if start < content[1] else content

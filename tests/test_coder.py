@@ -127,3 +127,10 @@ def test_coder_spans_point_into_the_text(code: Any) -> None:
         assert text[e.source.start : e.source.end] == e.source.text
         if e.target:
             assert text[e.target.start : e.target.end] == e.target.text
+
+
+def test_coder_person_in_international_office_has_no_country(code: Any) -> None:
+    events = code("Mark Rutte criticized Russia.", day=date(2025, 3, 1))
+    assert events and events[0].source.code == "IGOWSTNAT" and events[0].source.country is None
+    earlier = code("Mark Rutte criticized Russia.", day=date(2015, 3, 1))
+    assert earlier and earlier[0].source.code == "NLDGOV" and earlier[0].source.country == "NLD"

@@ -252,12 +252,14 @@ class DocActors:
             )
         if isinstance(entry, PersonEntry):
             code = entry.code_on(self.day)
+            # In an international office (UN, NATO, EU) a person speaks for the organisation, not a country.
+            country = None if code.startswith(("IGO", "NGO")) else entry.country
             return Actor(
                 self.text[start:end],
                 start,
                 end,
                 code,
-                entry.country,
+                country,
                 _sector_of(code),
                 (entry.id,),
                 "person",

@@ -134,3 +134,8 @@ def test_coder_person_in_international_office_has_no_country(code: Any) -> None:
     assert events and events[0].source.code == "IGOWSTNAT" and events[0].source.country is None
     earlier = code("Mark Rutte criticized Russia.", day=date(2015, 3, 1))
     assert earlier and earlier[0].source.code == "NLDGOV" and earlier[0].source.country == "NLD"
+
+
+def test_coder_talks_between_two_actors(code: Any) -> None:
+    got = triples(code("Talks between Russia and Ukraine resumed in Istanbul on Monday."))
+    assert any(s == "RUS" and t == "UKR" and c.startswith("04") for s, c, t in got)

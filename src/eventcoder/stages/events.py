@@ -264,15 +264,13 @@ def with_conjuncts(tokens: list[Any]) -> list[Any]:
     return out
 
 
-def fill(actors: DocActors, token: Any, slots: list[str], exclude: set[int]) -> list[Actor]:
-    """Actors for the first slot (in order) that yields any; "between X and Y" fills both."""
+def fill(actors: DocActors, token: Any, slots: list[str]) -> list[Actor]:
+    """Actors for the first slot (in order) that yields any, with their conjuncts."""
     for slot in slots:
         if slot == "none":
             return []
         found = []
         for tok in with_conjuncts(slot_tokens(token, slot)):
-            if tok.i in exclude:
-                continue
             actor = actors.resolve(tok)
             if actor is not None:
                 found.append(actor)
@@ -306,19 +304,17 @@ class Coded:
 def code_match(m: Match, actors: DocActors, cues: Cues) -> Iterator[Coded]:
     """Attach actors, negation and modality to a match."""
     p, token = m.pattern, m.token
-    sources = fill(actors, token, source_slots(p), set())
-    if not sources:
-        return
-    source_tokens = {s.start for s in sources}
-    targets: list[Actor | None] = list(fill(actors, token, list(p.target), set()))
-    optional_target = "none" in p.target
-    if p.pos == "noun" and not targets and "prep:between" not in p.target:
-        between = fill(actors, token, ["prep:between"], set())
+    sources = fill(actors, token, source_slots(p))
+    targets: list[Actor | None] = list(fill(actors, token, list(p.target)))
+    if p.pos == "noun" and not sources:
+        between = fill(actors, token, ["prep:between"])  # "talks between X and Y": X -> Y
         if len(between) >= 2:
             sources, targets = between[:1], list(between[1:])
+    if not sources:
+        return
     if not targets and token.dep_ == "conj" and token.head.pos_ in ("VERB", "AUX"):
-        targets = list(fill(actors, token.head, ["dobj", "prep:with"], set()))
-    if not targets and not optional_target:
+        targets = list(fill(actors, token.head, ["dobj", "prep:with"]))  # "met X and warned (X)"
+    if not targets and "none" not in p.target:
         return  # the pattern needs a target ("meet the deadline", "war on drugs" code nothing)
     negated = is_negated(token, cues)
     mode = modality(token, cues)
@@ -329,9 +325,7 @@ def code_match(m: Match, actors: DocActors, cues: Cues) -> Iterator[Coded]:
         cameo = intent_code(cameo, cues.intent_codes) or cameo
     for source in sources:
         for target in targets or [None]:
-            if target is not None and (
-                target.code == source.code or (target.start in source_tokens and target.start == source.start)
-            ):
+            if target is not None and (target.code == source.code or target.start == source.start):
                 continue
             yield Coded(m, source, target, cameo, negated, mode)
 

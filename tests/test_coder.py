@@ -139,3 +139,9 @@ def test_coder_person_in_international_office_has_no_country(code: Any) -> None:
 def test_coder_talks_between_two_actors(code: Any) -> None:
     got = triples(code("Talks between Russia and Ukraine resumed in Istanbul on Monday."))
     assert any(s == "RUS" and t == "UKR" and c.startswith("04") for s, c, t in got)
+
+
+def test_coder_unknown_city_codes_as_its_country(code: Any) -> None:
+    events = code("Russia attacked Odessa.")
+    target = next(e.target for e in events if e.source.code == "RUS")
+    assert target is not None and target.code == "UKR" and target.entry_ids == ("place:Odesa",)

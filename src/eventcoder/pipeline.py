@@ -45,12 +45,13 @@ class Stage(Protocol):
 @dataclass(frozen=True, slots=True)
 class ActorStage:
     index: ActorIndex
+    gazetteer: Gazetteer
     name: str = "actors"
     requires: tuple[str, ...] = ("parse",)
     provides: tuple[str, ...] = ("actors",)
 
     def __call__(self, d: Document) -> Document:
-        state = DocActors(self.index, d.doc, d.article.date)
+        state = DocActors(self.index, d.doc, d.article.date, self.gazetteer.lookup)
         return dataclasses.replace(d, actor_state=state, actors=tuple(a for _, a in state.history))
 
 
@@ -202,9 +203,10 @@ def load_pipeline(settings: Settings) -> Pipeline:
 
 
 def build_pipeline(nlp: Any, dicts: Dictionaries, batch_size: int = 32) -> Pipeline:
+    gazetteer = Gazetteer(dicts)
     stages: list[Stage] = [
-        ActorStage(ActorIndex.build(dicts, nlp.tokenizer)),
-        EventStage(PatternIndex(dicts), dicts, Gazetteer(dicts)),
+        ActorStage(ActorIndex.build(dicts, nlp.tokenizer), gazetteer),
+        EventStage(PatternIndex(dicts), dicts, gazetteer),
         AttributionStage(load_attribution_cues()),
         ProvenanceStage(dicts.cues),
     ]

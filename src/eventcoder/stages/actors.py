@@ -9,7 +9,7 @@ earlier in the article.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -28,6 +28,7 @@ MODIFIER_DEPS = {"compound", "amod", "poss", "nmod", "npadvmod"}
 PERSON_PRONOUNS = {"he", "she", "him", "her"}
 THING_PRONOUNS = {"it", "they", "them"}
 UNKNOWN_LABELS = {"PERSON", "ORG", "NORP", "GPE"}
+PLACE_LABELS = {"GPE", "LOC", "FAC"}
 COREF_WINDOW = 3  # sentences to look back for "the ministry", "he", "it"
 
 
@@ -123,8 +124,11 @@ def _sector_of(code: str) -> str | None:
 class DocActors:
     """The actors of one parsed document: mentions, resolved heads and a coreference history."""
 
-    def __init__(self, index: ActorIndex, doc: Any, day: date | None) -> None:
+    def __init__(
+        self, index: ActorIndex, doc: Any, day: date | None, places: Callable[[str], Any] | None = None
+    ) -> None:
         self.doc = doc
+        self.places = places  # name -> gazetteer place (with .name, .country) or None
         self.text: str = doc.text  # Doc.text rebuilds the string on every access: read it once
         self.day = day
         self.mentions = index.find(doc)
@@ -166,7 +170,20 @@ class DocActors:
             return self.heads[token.i]
         if token.lower_ in PERSON_PRONOUNS | THING_PRONOUNS:
             return self._pronoun(token)
-        return self._resolve_phrase(token)
+        return self._resolve_phrase(token) or self._place(token)
+
+    def _place(self, token: Any) -> Actor | None:
+        """A named place the dictionaries do not know codes as its country ("shelled Bagram" -> AFG)."""
+        if self.places is None or token.ent_type_ not in PLACE_LABELS:
+            return None
+        ent = next((e for e in self.doc.ents if e.start <= token.i < e.end), None)
+        if ent is None:
+            return None
+        place = self.places(ent.text)
+        if place is None or place.country is None:
+            return None
+        ids = (f"place:{place.name}",)
+        return Actor(ent.text, ent.start_char, ent.end_char, place.country, place.country, None, ids, "place")
 
     def _resolve_phrase(self, token: Any) -> Actor | None:
         mention = self.by_token.get(token.i)

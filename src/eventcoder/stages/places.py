@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +11,8 @@ from eventcoder.types import Location
 
 PLACE_PREPS = {"in", "at", "near", "outside", "inside"}
 PLACE_LABELS = {"GPE", "LOC", "FAC"}
+# English-looking alternate names ("Odessa", "Kiev", "Rafah"); the most populous city wins a shared name.
+ALT_NAME = re.compile(r"[A-Z][a-z]+(?:[ '-][A-Z]?[a-z]+)*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +42,8 @@ class Gazetteer:
         best: dict[str, tuple[int, Place]] = {}
         for city in gc.get_cities().values():
             place = Place(city["name"], iso3.get(city["countrycode"]), city["latitude"], city["longitude"])
-            for name in {city["name"], city.get("asciiname", city["name"])}:
+            names = {city["name"], *(n for n in city.get("alternatenames", ()) if ALT_NAME.fullmatch(n))}
+            for name in names:
                 key = name.lower()
                 if key not in best or city["population"] > best[key][0]:
                     best[key] = (city["population"], place)

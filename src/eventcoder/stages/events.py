@@ -29,7 +29,6 @@ class Match:
     """A pattern that fired on a trigger token, before actors are attached."""
 
     pattern: PatternEntry
-    cameo: str
     token: Any
     end: int  # exclusive token index of the trigger (multi-word lemmas)
 
@@ -187,7 +186,7 @@ def match_token(index: PatternIndex, token: Any) -> list[Match]:
             continue  # a more specific code matched too (0232 beats 023)
         if p.cameo[:3] != best[:3]:
             continue  # one trigger, one event type; only siblings ("military and economic aid") stand
-        out.setdefault(p.cameo, Match(p, p.cameo, token, end))
+        out.setdefault(p.cameo, Match(p, token, end))
     return list(out.values())
 
 
@@ -318,7 +317,7 @@ def code_match(m: Match, actors: DocActors, cues: Cues) -> Iterator[Coded]:
         return  # the pattern needs a target ("meet the deadline", "war on drugs" code nothing)
     negated = is_negated(token, cues)
     mode = modality(token, cues)
-    cameo = m.cameo
+    cameo = p.cameo
     if negated and p.negated_cameo:
         cameo, negated = p.negated_cameo, False
     elif not negated and mode in ("intended", "future"):

@@ -499,3 +499,32 @@ def test_attribution_citing_before_the_cue_keeps_the_cue_out_of_the_content(attr
     assert a.speaker is not None and a.speaker.text == "anonymous officials"
     assert [v.text for v in a.via] == ["Kenyan media"]
     assert a.content_text == "that Ethiopia asked Kenya for aid"
+
+
+@pytest.mark.model
+def test_raising_verbs_have_no_speaker_and_the_whole_clause_as_content(attrs: Any) -> None:
+    text = "The new bridge seemed to sway in the wind. The vote is expected to pass on Friday."
+    found = attrs(text)
+    check_spans(text, found)
+    assert [(a.speaker, a.cue_text, a.content_text) for a in found] == [
+        (None, "seemed", "The new bridge seemed to sway in the wind"),
+        (None, "is expected", "The vote is expected to pass on Friday"),
+    ]
+    a = only(attrs("It appears that the talks have stalled."))
+    assert (a.speaker, a.cue_text, a.content_text) == (None, "appears", "that the talks have stalled")
+
+
+@pytest.mark.model
+def test_reportedly_is_a_cue_without_a_speaker(attrs: Any) -> None:
+    a = only(attrs("The mayor reportedly met the developers twice."))
+    assert (a.speaker, a.cue_text, a.content_text) == (
+        None,
+        "reportedly",
+        "The mayor reportedly met the developers twice",
+    )
+
+
+@pytest.mark.model
+def test_see_as_an_evaluation_verb(attrs: Any) -> None:
+    a = only(attrs("Most voters see the governor as a reformer."))
+    assert (speaker(a), a.cue_text, a.content_text) == ("Most voters", "see", "the governor as a reformer")

@@ -115,6 +115,8 @@ class AttributionCues:
     male_words: frozenset[str]
     female_words: frozenset[str]
     headline_dashes: frozenset[str]
+    raising_verbs: frozenset[str] = frozenset()
+    cue_adverbs: frozenset[str] = frozenset()
 
 
 MAPPING_FIELDS = frozenset(["prep_verbs", "channels", "channel_verbs", "source_phrases", "denial_phrases"])
@@ -808,6 +810,35 @@ def _phrase_attribution(tok: Any, ctx: _Ctx) -> _Raw | None:
     return _Raw(_chars(tok.doc, tok.i, tok.i + n - 1), tok.i, content, _np_range(pobj))
 
 
+RAISING_COMPS = ("xcomp", "acomp", "ccomp", "oprd")
+
+
+def _raising_attribution(tok: Any, ctx: _Ctx) -> _Raw | None:
+    """'Trump seemed to waver', 'The bill is expected to pass': no speaker, the content is the clause."""
+    lemma = tok.lemma_.lower()
+    if lemma not in ctx.cues.raising_verbs or tok.pos_ not in ("VERB", "AUX"):
+        return None
+    if (lemma == "expect") != (_is_passive(tok) and _agent(tok) is None):
+        return None
+    comp = _child(tok, RAISING_COMPS)
+    subj = _child(tok, SUBJECT_DEPS)
+    doc = tok.doc
+    if comp is None or (comp.dep_ != "ccomp" and (subj is None or subj.lower_ in EXPLETIVES)):
+        return None
+    lo = comp.left_edge.i if comp.dep_ == "ccomp" else subj.left_edge.i
+    content = _token_span(doc, lo, comp.right_edge.i)
+    return _Raw(_chars(doc, _cue_start(tok), tok.i), tok.i, content, None) if content else None
+
+
+def _adverb_attribution(tok: Any) -> _Raw | None:
+    """'Smith reportedly met him': no speaker, the content is the clause around the adverb."""
+    head = tok.head
+    if tok.dep_ != "advmod" or head.pos_ not in ("VERB", "AUX") or _subject(head) is None:
+        return None
+    content = _token_span(tok.doc, head.left_edge.i, head.right_edge.i)
+    return _Raw(_chars(tok.doc, tok.i, tok.i), tok.i, content, None) if content else None
+
+
 # ---------------------------------------------------------------------------------------- headlines
 
 DASH_SOURCE_RE = re.compile(r"\s(?:--|[–—-])\s+([^–—\n]{2,60})$")
@@ -1126,8 +1157,10 @@ def _raws(ctx: _Ctx) -> list[_Raw]:
     for tok in ctx.doc:
         if tok.lower_ in first_words:
             raw = _phrase_attribution(tok, ctx)
+        elif tok.lower_ in ctx.cues.cue_adverbs:
+            raw = _adverb_attribution(tok)
         else:
-            raw = _verb_attribution(tok, ctx, consumed)
+            raw = _raising_attribution(tok, ctx) or _verb_attribution(tok, ctx, consumed)
         if raw is not None and ctx.quote_at(tok.idx) is None:
             found[tok.i] = raw
     raws = [r for i, r in found.items() if i not in consumed]

@@ -22,6 +22,7 @@ from eventcoder.dictionaries import (
     PersonEntry,
     is_case_sensitive,
 )
+from eventcoder.stages.places import entity_of
 from eventcoder.types import Actor
 
 MODIFIER_DEPS = {"compound", "amod", "poss", "nmod", "npadvmod"}
@@ -53,7 +54,6 @@ class ActorIndex:
     """Token-sequence index over every actor name; built once per dictionary set."""
 
     table: dict[tuple[str, ...], list[NameRef]] = field(default_factory=dict)
-    max_len: int = 1
     longest_from: dict[str, int] = field(default_factory=dict)  # first token -> longest name length
 
     @classmethod
@@ -83,7 +83,6 @@ class ActorIndex:
             refs = self.table.setdefault(key, [])
             if not any(r.entry.id == entry.id and r.how == how for r in refs):
                 refs.append(NameRef(entry, how, exact))
-            self.max_len = max(self.max_len, len(tokens))
             self.longest_from[key[0]] = max(self.longest_from.get(key[0], 0), len(tokens))
 
     def find(self, doc: Any) -> list[Mention]:
@@ -176,7 +175,7 @@ class DocActors:
         """A named place the dictionaries do not know codes as its country ("shelled Bagram" -> AFG)."""
         if self.places is None or token.ent_type_ not in PLACE_LABELS:
             return None
-        ent = next((e for e in self.doc.ents if e.start <= token.i < e.end), None)
+        ent = entity_of(token)
         if ent is None:
             return None
         place = self.places(ent.text)
@@ -328,8 +327,7 @@ class DocActors:
 
     def _respan(self, like: Actor, start_tok: int, end_tok: int, ids: tuple[str, ...]) -> Actor:
         """``like``'s codes on the text of tokens start_tok..end_tok."""
-        s, e = self.doc[start_tok].idx, self.doc[end_tok].idx + len(self.doc[end_tok])
-        return Actor(self.text[s:e], s, e, like.code, like.country, like.sector, ids, like.kind)
+        return self._actor(start_tok, end_tok, like.code, like.country, ids, like.kind, like.sector)
 
 
 def _has_definite(token: Any) -> bool:

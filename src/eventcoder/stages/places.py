@@ -60,6 +60,11 @@ class Gazetteer:
         return self._cities.get(key)
 
 
+def entity_of(token: Any) -> Any:
+    """The named entity (spaCy ``Span``) that ``token`` belongs to, or None."""
+    return next((e for e in token.doc.ents if e.start <= token.i < e.end), None)
+
+
 def event_location(token: Any, gazetteer: Gazetteer) -> Location | None:
     """The place a trigger's locative phrase names ("met ... in Rome"), if the gazetteer knows it."""
     heads = [token] + [
@@ -72,7 +77,7 @@ def event_location(token: Any, gazetteer: Gazetteer) -> Location | None:
             for obj in prep.children:
                 if obj.dep_ != "pobj" or obj.ent_type_ not in PLACE_LABELS:
                     continue
-                ent = next((e for e in token.doc.ents if e.start <= obj.i < e.end), None)
+                ent = entity_of(obj)
                 if ent is None:
                     continue
                 place = gazetteer.lookup(ent.text)

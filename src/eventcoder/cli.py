@@ -93,6 +93,69 @@ def code(
     raise typer.Exit(1 if counts.failed else 0)
 
 
+DbOpt = Annotated[Path, typer.Option("--db", help="SQLite event store (created if missing).")]
+
+
+@app.command()
+def ingest(
+    inputs: Annotated[list[str], typer.Argument(help="Files, folders, globs or - for standard input.")],
+    db: DbOpt = Path("events.db"),
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes.")] = 1,
+    recode: Annotated[bool, typer.Option("--recode", help="Code again articles already stored.")] = False,
+    config: ConfigOpt = None,
+    dicts: DictOpt = None,
+) -> None:
+    """Code articles and store them (articles, events, attributions, claims) in a SQLite store.
+
+    Re-ingesting an article (same id, URL or text) updates it; an interrupted run can simply be run again.
+    """
+    from eventcoder import store
+    from eventcoder.stages.ingest import read_inputs
+    from eventcoder.storing import ingest as ingest_items
+
+    settings = _settings(config, dicts)
+    errors_path = db.with_name(db.stem + ".errors.jsonl")
+    with errors_path.open("wb") as err_sink:
+
+        def on_error(err: Any) -> None:
+            typer.echo(f"error: {err.item}: {err.reason}", err=True)
+            err_sink.write(orjson.dumps(err.to_json()) + b"\n")
+
+        try:
+            conn = store.connect(db)
+            counts = ingest_items(conn, read_inputs(inputs, settings.max_article_bytes), settings, workers,
+                                  recode, on_error)  # fmt: skip
+            conn.close()
+        except EventcoderError as exc:
+            _fail(str(exc))
+    if not counts.failed:
+        errors_path.unlink()
+    typer.echo(counts.summary(), err=True)
+    if counts.read == 0:
+        _fail("no input items found")
+    raise typer.Exit(1 if counts.failed else 0)
+
+
+@app.command()
+def serve(
+    db: DbOpt = Path("events.db"),
+    host: Annotated[str, typer.Option("--host", help="Listen address (default loopback).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port.")] = 8000,
+    config: ConfigOpt = None,
+    dicts: DictOpt = None,
+) -> None:
+    """Serve the HTTP API (/api, docs at /docs) and the web explorer (/) over a store."""
+    import uvicorn
+
+    from eventcoder.api import create_app
+
+    try:
+        api = create_app(db, _settings(config, dicts))
+    except EventcoderError as exc:
+        _fail(str(exc))
+    uvicorn.run(api, host=host, port=port, log_level="info")
+
+
 @dict_app.command("check")
 def dict_check(files: Annotated[list[Path], typer.Argument(help="Dictionary JSONL files.")]) -> None:
     """Validate dictionary files; errors name file and line."""

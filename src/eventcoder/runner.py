@@ -31,7 +31,7 @@ class Counts:
         )
 
 
-def _code_chunk(pipeline: Pipeline, chunk: list[Article], include_text: bool) -> list[Result]:
+def code_chunk(pipeline: Pipeline, chunk: list[Article], include_text: bool) -> list[Result]:
     """Code a chunk with one batched parse; an article that fails is retried alone for its error."""
     cameo = pipeline.cameo
     try:
@@ -60,7 +60,7 @@ def _init_worker(settings: Settings) -> None:
 
 def _worker_chunk(args: tuple[list[Article], bool]) -> list[Result]:
     assert _WORKER is not None
-    return _code_chunk(_WORKER, *args)
+    return code_chunk(_WORKER, *args)
 
 
 def _segments(items: Iterable[Article | InputError]) -> Iterator[list[Article] | InputError]:
@@ -93,7 +93,7 @@ def code_items(
     if workers <= 1:
         pipe = pipeline or load_pipeline(settings)
         for seg in segments:
-            yield from [seg] if isinstance(seg, InputError) else _code_chunk(pipe, seg, include_text)
+            yield from [seg] if isinstance(seg, InputError) else code_chunk(pipe, seg, include_text)
         return
     ctx = mp.get_context("spawn" if mp.get_start_method(allow_none=True) == "spawn" else "fork")
     with ctx.Pool(workers, initializer=_init_worker, initargs=(settings,)) as pool:

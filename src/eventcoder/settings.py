@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tomllib
 from dataclasses import dataclass, fields, replace
@@ -51,3 +52,33 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
     settings = replace(settings, **_coerce(env))
     given = {k: v for k, v in overrides.items() if v is not None}
     return replace(settings, **_coerce(given))
+
+
+def coder_fingerprint(settings: Settings) -> str:
+    """Version plus a hash of every dictionary and setting that shapes the output.
+
+    The store keeps it per article, so re-ingesting an unchanged article with an unchanged coder can be
+    skipped, while a change of dictionaries makes it code again.
+    """
+    from eventcoder import __version__
+
+    digest = hashlib.sha256(repr((settings.models, settings.batch_size)).encode())
+    data = resources.files("eventcoder").joinpath("data")
+    packaged = sorted(_walk(data), key=lambda p: p[0])
+    for name, blob in packaged:
+        digest.update(name.encode() + b"\0" + blob)
+    for extra in settings.dictionaries:
+        path = Path(extra)
+        digest.update(str(path).encode() + b"\0" + (path.read_bytes() if path.is_file() else b"<missing>"))
+    return f"{__version__}+{digest.hexdigest()[:12]}"
+
+
+def _walk(node: Any, prefix: str = "") -> list[tuple[str, bytes]]:
+    out: list[tuple[str, bytes]] = []
+    for child in node.iterdir():
+        name = f"{prefix}{child.name}"
+        if child.is_dir():
+            out += _walk(child, name + "/")
+        elif child.is_file():
+            out.append((name, child.read_bytes()))
+    return out

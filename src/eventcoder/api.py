@@ -1,0 +1,227 @@
+"""The HTTP API (FastAPI) over the store; ``eventcoder serve`` runs it with uvicorn.
+
+GET routes read through per-thread read-only connections; POST /api/articles codes and stores one article
+in a single transaction through the one write connection.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Body, FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, ORJSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from eventcoder import __version__, queries, store
+from eventcoder.queries import EventFilter, QueryError
+from eventcoder.settings import Settings, coder_fingerprint, load_settings
+from eventcoder.types import Article, InputError
+
+
+class ArticleIn(BaseModel):
+    """One article, shaped like a line of JSONL input."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str | None = Field(None, max_length=200)
+    text: str | None = None
+    html: str | None = None
+    title: str | None = Field(None, max_length=2000)
+    date: dt.date | None = None
+    url: str | None = Field(None, max_length=4000)
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes with 413, whether or not Content-Length is sent."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.limit:
+            await _too_large(self.limit)(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _BodyTooLarge:
+            await _too_large(self.limit)(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _too_large(limit: int) -> JSONResponse:
+    return JSONResponse(
+        {
+            "detail": [
+                {
+                    "loc": ["body"],
+                    "msg": f"request body is over the {limit:,}-byte limit",
+                    "type": "too_large",
+                }
+            ]
+        },
+        status_code=413,
+    )
+
+
+class Store:
+    """Connections for one database file: read-only ones per thread, one writer behind a lock."""
+
+    def __init__(self, path: Path, settings: Settings) -> None:
+        self.path, self.settings = path, settings
+        store.connect(path).close()  # create and migrate once, up front
+        self._local = threading.local()
+        self._write_lock = threading.Lock()
+        self._writer: Any = None
+        self._pipeline: Any = None
+        self.coder = coder_fingerprint(settings)
+
+    def reader(self) -> Any:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = store.connect(self.path, readonly=True)
+        return conn
+
+    def code_and_store(self, article: Article) -> dict[str, Any]:
+        from eventcoder.storing import code_and_store
+
+        with self._write_lock:
+            if self._pipeline is None:
+                from eventcoder.pipeline import load_pipeline
+
+                self._pipeline = load_pipeline(self.settings)
+            if self._writer is None:
+                self._writer = store.connect(self.path)
+            return code_and_store(self._writer, self._pipeline, article, self.coder)
+
+
+def create_app(db: str | Path, settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    st = Store(Path(db), settings)
+    app = FastAPI(
+        title="eventcoder",
+        version=__version__,
+        description="Coded news events, attributions and claims from an eventcoder store.",
+        default_response_class=ORJSONResponse,
+    )
+    app.state.store = st
+
+    @app.exception_handler(QueryError)
+    async def on_query_error(request: Request, exc: QueryError) -> JSONResponse:
+        detail = [{"loc": ["query", exc.field], "msg": exc.reason, "type": "value_error"}]
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        detail = [
+            {"loc": list(e["loc"]), "field": ".".join(str(x) for x in e["loc"][1:]) or e["loc"][0],
+             "msg": e["msg"], "type": e["type"]}
+            for e in exc.errors()
+        ]  # fmt: skip
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    @app.get("/api/articles", summary="Articles, newest first, or matching a full-text search")
+    def articles(
+        q: Annotated[str | None, Query(description="Words that must all appear", max_length=500)] = None,
+        page: Annotated[int, Query(ge=1)] = 1,
+        per_page: Annotated[int, Query(ge=1, le=queries.MAX_PER_PAGE)] = 20,
+    ) -> dict[str, Any]:
+        return queries.list_articles(st.reader(), q, page, per_page)
+
+    @app.get("/api/articles/{article_id}", summary="One article: text, events, attributions and claims")
+    def article(article_id: str) -> dict[str, Any]:
+        record = queries.get_article(st.reader(), article_id)
+        if record is None:
+            raise HTTPException(404, f"no article {article_id!r}")
+        return record
+
+    @app.post("/api/articles", status_code=201, summary="Code one article and store it")
+    def post_article(body: Annotated[ArticleIn, Body()]) -> dict[str, Any]:
+        item = _to_article(body, settings.max_article_bytes)
+        if isinstance(item, InputError):
+            field = "html" if body.html and not body.text else "text"
+            raise HTTPException(422, [{"loc": ["body", field], "field": field, "msg": item.reason,
+                                       "type": "value_error"}])  # fmt: skip
+        return st.code_and_store(item)
+
+    @app.get("/api/events", summary="Events, newest first, filtered")
+    def events(
+        source: Annotated[str | None, Query(description="Country (ISO-3) or actor-code prefix")] = None,
+        target: Annotated[str | None, Query(description="Country (ISO-3) or actor-code prefix")] = None,
+        cameo: Annotated[str | None, Query(description="CAMEO code prefix, e.g. 04 or 0231")] = None,
+        plover: Annotated[str | None, Query(description="PLOVER event type, e.g. REQUEST")] = None,
+        status: Annotated[str | None, Query(description=", ".join(queries.STATUSES))] = None,
+        date_from: Annotated[str | None, Query(description="YYYY-MM-DD")] = None,
+        date_to: Annotated[str | None, Query(description="YYYY-MM-DD")] = None,
+        article_id: str | None = None,
+        page: Annotated[int, Query(ge=1)] = 1,
+        per_page: Annotated[int, Query(ge=1, le=queries.MAX_PER_PAGE)] = 50,
+    ) -> dict[str, Any]:
+        f = EventFilter(source, target, cameo, plover, status, date_from, date_to, article_id)
+        return queries.list_events(st.reader(), f, page, per_page)
+
+    @app.get(
+        "/api/dyads/{source}/{target}/timeline", summary="Counts per QuadClass and Goldstein per interval"
+    )
+    def dyad_timeline(
+        source: str,
+        target: str,
+        interval: Annotated[str, Query(description="day, week or month")] = "month",
+        date_from: str | None = None,
+        date_to: str | None = None,
+    ) -> dict[str, Any]:
+        return queries.timeline(st.reader(), source, target, interval, date_from, date_to)
+
+    @app.get("/api/claims", summary="Claims (denies, disputes, confirms, repeats) and who makes them")
+    def claims(
+        relation: str | None = None,
+        article_id: str | None = None,
+        page: Annotated[int, Query(ge=1)] = 1,
+        per_page: Annotated[int, Query(ge=1, le=queries.MAX_PER_PAGE)] = 50,
+    ) -> dict[str, Any]:
+        return queries.list_claims(st.reader(), relation, article_id, page, per_page)
+
+    @app.get("/api/stats", summary="Row counts")
+    def stats() -> dict[str, Any]:
+        return {"version": __version__, "schema_version": store.SCHEMA_VERSION, **queries.stats(st.reader())}
+
+    from eventcoder.web import add_pages
+
+    add_pages(app, st)
+    limit = settings.max_article_bytes + 1_000_000  # the text, plus room for JSON escaping and metadata
+    app.add_middleware(BodyLimit, limit=limit)
+    return app
+
+
+def _to_article(body: ArticleIn, max_bytes: int) -> Article | InputError:
+    import orjson
+
+    from eventcoder.stages.ingest import parse_json_record
+
+    for name in ("text", "html"):
+        size = len((getattr(body, name) or "").encode("utf-8"))
+        if size > max_bytes:
+            return InputError("request", f"{name} is {size:,} bytes, over the {max_bytes:,} limit")
+    return parse_json_record(
+        orjson.dumps(body.model_dump(mode="json", exclude_none=True)).decode(), "request"
+    )

@@ -1,0 +1,263 @@
+"""Reading the store: the queries behind the HTTP API, the web pages and the exports."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import orjson
+
+STATUSES = ("asserted", "attributed", "disputed", "denied", "negated", "hypothetical", "future")
+INTERVALS = ("day", "week", "month")
+RELATIONS = ("denies", "disputes", "confirms", "repeats")
+MAX_PER_PAGE = 500
+_CODE = re.compile(r"^[A-Z0-9]{1,30}$")
+
+
+class QueryError(ValueError):
+    """A filter value that cannot be used; ``field`` names it."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    source: str | None = None
+    target: str | None = None
+    cameo: str | None = None
+    plover: str | None = None
+    status: str | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+    article_id: str | None = None
+
+    def checked(self) -> EventFilter:
+        """The filter with codes upper-cased, or QueryError naming the bad field."""
+        values: dict[str, Any] = {}
+        for name in ("source", "target", "cameo", "plover"):
+            raw = getattr(self, name)
+            value = raw.strip().upper() if raw else None
+            if value and not _CODE.match(value):
+                raise QueryError(name, f"{raw!r} is not a code (letters and digits only)")
+            values[name] = value or None
+        if self.status and self.status not in STATUSES:
+            raise QueryError("status", f"{self.status!r} is not one of {', '.join(STATUSES)}")
+        for name in ("date_from", "date_to"):
+            raw = getattr(self, name)
+            if raw:
+                try:
+                    date.fromisoformat(raw)
+                except ValueError:
+                    raise QueryError(name, f"{raw!r} is not a YYYY-MM-DD date") from None
+        return EventFilter(**values, status=self.status or None, date_from=self.date_from or None,
+                           date_to=self.date_to or None, article_id=self.article_id or None)  # fmt: skip
+
+    def where(self) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        for role in ("source", "target"):
+            value = getattr(self, role)
+            if value:
+                clauses.append(f"({role}_country = ? OR ({role}_code >= ? AND {role}_code < ?))")
+                params += [value, value, _after_prefix(value)]
+        if self.cameo:
+            clauses.append("cameo >= ? AND cameo < ?")
+            params += [self.cameo, _after_prefix(self.cameo)]
+        for name, column in (("plover", "plover"), ("status", "status"), ("article_id", "article_id")):
+            if getattr(self, name):
+                clauses.append(f"{column} = ?")
+                params.append(getattr(self, name))
+        if self.date_from:
+            clauses.append("date >= ?")
+            params.append(self.date_from)
+        if self.date_to:
+            clauses.append("date <= ?")
+            params.append(self.date_to)
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _after_prefix(prefix: str) -> str:
+    """The smallest string greater than every string that starts with ``prefix``."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def _page(page: int, per_page: int) -> tuple[int, int]:
+    if page < 1:
+        raise QueryError("page", "must be 1 or more")
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        raise QueryError("per_page", f"must be between 1 and {MAX_PER_PAGE}")
+    return per_page, (page - 1) * per_page
+
+
+def _fts_query(q: str) -> str:
+    """User words as an FTS5 query: every word must appear; FTS syntax in the input is not interpreted."""
+    words = re.findall(r"\w+", q)
+    return " ".join(f'"{w}"' for w in words)
+
+
+def list_articles(
+    conn: sqlite3.Connection, q: str | None = None, page: int = 1, per_page: int = 20
+) -> dict[str, Any]:
+    limit, offset = _page(page, per_page)
+    columns = "a.id, a.title, a.date, a.url, a.n_events, a.n_attributions"
+    match = _fts_query(q) if q else ""
+    if q and not match:
+        raise QueryError("q", "has no words to search for")
+    if match:
+        total = conn.execute(
+            "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", (match,)
+        ).fetchone()[0]
+        rows = conn.execute(
+            f"SELECT {columns}, snippet(articles_fts, 1, '[', ']', ' … ', 16) FROM articles_fts "
+            "JOIN articles a ON a.pk = articles_fts.rowid WHERE articles_fts MATCH ? "
+            "ORDER BY rank LIMIT ? OFFSET ?",
+            (match, limit, offset),
+        ).fetchall()
+    else:
+        total = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+        rows = conn.execute(
+            f"SELECT {columns}, substr(a.text, 1, 200) FROM articles a "
+            "ORDER BY a.date DESC, a.id DESC LIMIT ? OFFSET ?",
+            (limit, offset),
+        ).fetchall()
+    keys = ("id", "title", "date", "url", "n_events", "n_attributions", "snippet")
+    return {
+        "total": total,
+        "page": page,
+        "per_page": limit,
+        "q": q,
+        "items": [dict(zip(keys, r, strict=True)) for r in rows],
+    }
+
+
+def get_article(conn: sqlite3.Connection, article_id: str) -> dict[str, Any] | None:
+    """The stored article record with its text, as ``eventcoder code`` wrote it."""
+    row = conn.execute("SELECT record, text FROM articles WHERE id = ?", (article_id,)).fetchone()
+    if row is None:
+        return None
+    record: dict[str, Any] = orjson.loads(row[0])
+    record["text"] = row[1]
+    return record
+
+
+def list_events(
+    conn: sqlite3.Connection, f: EventFilter, page: int = 1, per_page: int = 50
+) -> dict[str, Any]:
+    f = f.checked()
+    limit, offset = _page(page, per_page)
+    where, params = f.where()
+    total = conn.execute(f"SELECT count(*) FROM events{where}", params).fetchone()[0]
+    rows = conn.execute(
+        f"SELECT article_id, record FROM events{where} ORDER BY date DESC, article_id DESC, id DESC "
+        "LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    ).fetchall()
+    items = [{"article_id": aid, **orjson.loads(rec)} for aid, rec in rows]
+    return {"total": total, "page": page, "per_page": limit, "filters": _filters(f), "items": items}
+
+
+def _filters(f: EventFilter) -> dict[str, Any]:
+    return {k: getattr(f, k) for k in EventFilter.__slots__ if getattr(f, k)}
+
+
+_PERIOD = {
+    "day": "date",
+    "week": "date(date, '-' || ((CAST(strftime('%w', date) AS INTEGER) + 6) % 7) || ' days')",
+    "month": "substr(date, 1, 7)",
+}
+
+
+def timeline(conn: sqlite3.Connection, source: str, target: str, interval: str = "month",
+             date_from: str | None = None, date_to: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """Event counts per QuadClass and summed Goldstein per interval for one directed dyad (dated events)."""
+    if interval not in INTERVALS:
+        raise QueryError("interval", f"{interval!r} is not one of {', '.join(INTERVALS)}")
+    f = EventFilter(source=source, target=target, date_from=date_from, date_to=date_to).checked()
+    where, params = f.where()
+    where += (" AND" if where else " WHERE") + " date IS NOT NULL"
+    rows = conn.execute(
+        f"SELECT {_PERIOD[interval]} AS period, count(*), "
+        "sum(quad_class = 1), sum(quad_class = 2), sum(quad_class = 3), sum(quad_class = 4), "
+        f"round(sum(goldstein), 2) FROM events{where} GROUP BY period ORDER BY period",
+        params,
+    ).fetchall()
+    periods = [
+        {"period": p, "events": n, "quad_class": {"1": q1, "2": q2, "3": q3, "4": q4}, "goldstein": g}
+        for p, n, q1, q2, q3, q4, g in rows
+    ]
+    return {"source": f.source, "target": f.target, "interval": interval, "periods": periods}
+
+
+def list_claims(conn: sqlite3.Connection, relation: str | None = None, article_id: str | None = None,
+                page: int = 1, per_page: int = 50) -> dict[str, Any]:  # fmt: skip
+    """Claims with who makes them and what they are about (an attribution or an event)."""
+    if relation and relation not in RELATIONS:
+        raise QueryError("relation", f"{relation!r} is not one of {', '.join(RELATIONS)}")
+    limit, offset = _page(page, per_page)
+    clauses, params = [], []
+    if relation:
+        clauses.append("c.relation = ?")
+        params.append(relation)
+    if article_id:
+        clauses.append("c.article_id = ?")
+        params.append(article_id)
+    where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+    total = conn.execute(f"SELECT count(*) FROM claims c{where}", params).fetchone()[0]
+    rows = conn.execute(
+        "SELECT c.article_id, a.title, c.from_id, c.to_id, c.relation, fa.record, ta.record, te.record "
+        "FROM claims c JOIN articles a ON a.id = c.article_id "
+        "LEFT JOIN attributions fa ON fa.article_id = c.article_id AND fa.id = c.from_id "
+        "LEFT JOIN attributions ta ON ta.article_id = c.article_id AND ta.id = c.to_id "
+        f"LEFT JOIN events te ON te.article_id = c.article_id AND te.id = c.to_id{where} "
+        "ORDER BY a.date DESC, c.article_id, c.from_id, c.to_id LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    ).fetchall()
+    items = []
+    for aid, title, src, dst, rel, from_rec, to_attr, to_event in rows:
+        items.append({
+            "article_id": aid, "article_title": title, "from": src, "to": dst, "relation": rel,
+            "from_attribution": _brief_attribution(from_rec),
+            "to_kind": "attribution" if to_attr else "event" if to_event else None,
+            "to_attribution": _brief_attribution(to_attr),
+            "to_event": _brief_event(to_event),
+        })  # fmt: skip
+    return {"total": total, "page": page, "per_page": limit, "items": items}
+
+
+def _brief_attribution(blob: bytes | None) -> dict[str, Any] | None:
+    if blob is None:
+        return None
+    a = orjson.loads(blob)
+    speaker = a.get("speaker") or {}
+    return {
+        "id": a["id"],
+        "speaker": speaker.get("name") or speaker.get("text"),
+        "speaker_code": speaker.get("code"),
+        "cue": (a.get("cue") or {}).get("text"),
+        "content": (a.get("content") or {}).get("text"),
+    }
+
+
+def _brief_event(blob: bytes | None) -> dict[str, Any] | None:
+    if blob is None:
+        return None
+    e = orjson.loads(blob)
+    return {
+        "id": e["id"],
+        "source": e["source"]["code"],
+        "target": (e.get("target") or {}).get("code"),
+        "cameo": e["cameo"],
+        "cameo_label": e["cameo_label"],
+        "status": e["status"],
+    }
+
+
+def stats(conn: sqlite3.Connection) -> dict[str, int]:
+    return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("articles", "events", "attributions", "claims")}  # fmt: skip

@@ -1,0 +1,80 @@
+"""Coding articles into the store: ``eventcoder ingest`` and ``POST /api/articles``."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventcoder import store
+from eventcoder.pipeline import Pipeline
+from eventcoder.runner import code_chunk, code_items
+from eventcoder.settings import Settings, coder_fingerprint
+from eventcoder.types import Article, InputError
+
+
+@dataclass(slots=True)
+class IngestCounts:
+    read: int = 0
+    coded: int = 0
+    skipped: int = 0  # stored already, same text, same coder: nothing to do
+    failed: int = 0
+    events: int = 0
+    put: store.PutCounts = field(default_factory=store.PutCounts)
+
+    def summary(self) -> str:
+        p = self.put
+        return (
+            f"articles in: {self.read} = coded: {self.coded} + already stored: {self.skipped} + failed: "
+            f"{self.failed}; stored: {p.inserted} new, {p.updated} updated, {p.unchanged} unchanged, "
+            f"{p.merged} duplicates merged; events: {self.events}"
+        )
+
+
+def ingest(
+    conn: sqlite3.Connection,
+    items: Iterable[Article | InputError],
+    settings: Settings,
+    workers: int = 1,
+    recode: bool = False,
+    on_error: Callable[[InputError], None] | None = None,
+    pipeline: Pipeline | None = None,
+) -> IngestCounts:
+    """Code and store every article; each article is stored in its own transaction."""
+    counts = IngestCounts()
+    coder = coder_fingerprint(settings)
+
+    def todo() -> Iterator[Article | InputError]:
+        for item in items:
+            if not recode and isinstance(item, Article) and store.is_current(conn, item, coder):
+                counts.read += 1
+                counts.skipped += 1
+                continue
+            yield item
+
+    for result in code_items(todo(), settings, workers, include_text=True, pipeline=pipeline):
+        counts.read += 1
+        if isinstance(result, InputError):
+            counts.failed += 1
+            if on_error:
+                on_error(result)
+            continue
+        counts.coded += 1
+        counts.events += len(result["events"])
+        with store.transaction(conn):
+            store.put_article(conn, result, coder, counts.put)
+    return counts
+
+
+def code_and_store(
+    conn: sqlite3.Connection, pipeline: Pipeline, article: Article, coder: str
+) -> dict[str, Any]:
+    """Code one article and store it atomically; returns the stored record (with its stored id)."""
+    (result,) = code_chunk(pipeline, [article], include_text=True)
+    if isinstance(result, InputError):
+        raise ValueError(result.reason)
+    with store.transaction(conn):
+        stored_id = store.put_article(conn, result, coder)
+    result["id"] = stored_id
+    return result

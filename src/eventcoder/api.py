@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import Body, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, ORJSONResponse
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -122,7 +122,6 @@ def create_app(db: str | Path, settings: Settings | None = None) -> FastAPI:
         title="eventcoder",
         version=__version__,
         description="Coded news events, attributions and claims from an eventcoder store.",
-        default_response_class=ORJSONResponse,
     )
     app.state.store = st
 

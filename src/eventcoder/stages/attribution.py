@@ -79,8 +79,11 @@ class Attribution:
             "id": self.id,
             "speaker": self.speaker.to_json() if self.speaker else None,
             "cue": {"text": self.cue_text, "span": [self.cue_start, self.cue_end]},
-            "content": {"text": self.content_text, "span": [self.content_start, self.content_end]},
-            "form": self.form,
+            "content": {
+                "text": self.content_text,
+                "span": [self.content_start, self.content_end],
+                "form": self.form,
+            },
             "channel": self.channel,
             "via": [v.to_json() for v in self.via],
             "sentence_index": self.sentence_index,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -102,6 +103,7 @@ def ingest(
     db: DbOpt = Path("events.db"),
     workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes.")] = 1,
     recode: Annotated[bool, typer.Option("--recode", help="Code again articles already stored.")] = False,
+    no_dedup: Annotated[bool, typer.Option("--no-dedup", help="Skip re-clustering events.")] = False,
     config: ConfigOpt = None,
     dicts: DictOpt = None,
 ) -> None:
@@ -111,6 +113,7 @@ def ingest(
     """
     from eventcoder import store
     from eventcoder.stages.ingest import read_inputs
+    from eventcoder.storing import dedup_store
     from eventcoder.storing import ingest as ingest_items
 
     settings = _settings(config, dicts)
@@ -125,15 +128,40 @@ def ingest(
             conn = store.connect(db)
             counts = ingest_items(conn, read_inputs(inputs, settings.max_article_bytes), settings, workers,
                                   recode, on_error)  # fmt: skip
+            clustered = None if no_dedup else dedup_store(conn)
             conn.close()
         except EventcoderError as exc:
             _fail(str(exc))
     if not counts.failed:
         errors_path.unlink()
     typer.echo(counts.summary(), err=True)
+    if clustered:
+        typer.echo(_clusters_summary(clustered), err=True)
     if counts.read == 0:
         _fail("no input items found")
     raise typer.Exit(1 if counts.failed else 0)
+
+
+def _clusters_summary(c: dict[str, int]) -> str:
+    return (f"event mentions: {c['mentions']:,} in {c['clusters']:,} clusters "
+            f"({c['merged_clusters']:,} reported more than once)")  # fmt: skip
+
+
+@app.command()
+def dedup(
+    db: DbOpt = Path("events.db"),
+    max_days: Annotated[int, typer.Option("--max-days", min=0, help="Widest date gap within a cluster.")] = 2,
+    threshold: Annotated[float, typer.Option("--threshold", help="Similarity needed to join (0-1).")] = 0.6,
+) -> None:
+    """Cluster stored event mentions across articles into real-world events (replaces earlier clusters)."""
+    from eventcoder import store
+    from eventcoder.storing import dedup_store
+
+    try:
+        conn = store.connect(db)
+        typer.echo(_clusters_summary(dedup_store(conn, max_days, threshold)), err=True)
+    except EventcoderError as exc:
+        _fail(str(exc))
 
 
 @app.command()
@@ -154,6 +182,74 @@ def serve(
     except EventcoderError as exc:
         _fail(str(exc))
     uvicorn.run(api, host=host, port=port, log_level="info")
+
+
+@app.command()
+def export(
+    db: DbOpt = Path("events.db"),
+    fmt: Annotated[str, typer.Option("--format", help="gdelt, plover, parquet or jsonl.")] = "jsonl",
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output file (a directory for parquet).")] = Path(
+        "events.out"
+    ),
+    include_all: Annotated[
+        bool, typer.Option("--all", help="gdelt: keep negated, hypothetical and future events too.")
+    ] = False,
+) -> None:
+    """Export a store as GDELT 2.0 event rows, PLOVER JSON Lines, Parquet files or article JSON Lines."""
+    from eventcoder import store
+    from eventcoder.exports import export as export_store
+
+    try:
+        conn = store.connect(db, readonly=True)
+        counts = export_store(conn, fmt, out, include_all=include_all)
+    except EventcoderError as exc:
+        _fail(str(exc))
+    typer.echo(f"wrote {out}: " + ", ".join(f"{n:,} {kind}" for kind, n in counts.items()), err=True)
+
+
+@app.command()
+def batch(
+    inputs: Annotated[list[str], typer.Argument(help="Files, folders, globs (WARC, JSONL.gz, ...).")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder: shards, checkpoints, manifest.")],
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes or Dask workers.")] = 1,
+    shard_size: Annotated[int, typer.Option("--shard-size", min=1, help="Articles per shard.")] = 1000,
+    dask: Annotated[
+        str | None, typer.Option("--dask", help="Dask scheduler address, or 'local' for a LocalCluster.")
+    ] = None,
+    no_text: Annotated[bool, typer.Option("--no-text", help="Leave text out of the records.")] = False,
+    config: ConfigOpt = None,
+    dicts: DictOpt = None,
+) -> None:
+    """Code a corpus into sharded JSONL + Parquet with a manifest; run it again to resume after a kill."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from eventcoder.batch import estimate_items, run_batch
+
+    settings = _settings(config, dicts)
+    columns = [TextColumn("coding"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[rate]} articles/s"), TimeRemainingColumn()]  # fmt: skip
+    started = time.monotonic()
+    try:
+        with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
+            task = bar.add_task("coding", total=estimate_items(inputs), rate="-")
+            coded_here = [0]
+
+            def advance(n: int, _total: int | None) -> None:
+                coded_here[0] += n
+                rate = coded_here[0] / max(time.monotonic() - started, 1e-9)
+                bar.update(task, advance=n, rate=f"{rate:,.1f}")
+
+            counts = run_batch(inputs, out, settings, workers, shard_size, dask, not no_text, advance)
+    except KeyboardInterrupt:
+        _fail("interrupted; run the same command again to resume", 130)
+    except EventcoderError as exc:
+        _fail(str(exc))
+    typer.echo(counts.summary(), err=True)
+    typer.echo(f"manifest: {out / 'manifest.json'}; dead letters: {out / 'shards'}/*.errors.jsonl", err=True)
+    if counts.read == 0:
+        _fail("no input items found")
+    raise typer.Exit(1 if counts.failed else 0)
 
 
 @dict_app.command("check")

@@ -113,9 +113,34 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX claims_relation ON claims(relation);
     """,
+    # 2: cross-article event clusters (eventcoder dedup): one real-world event and its mentions
+    """
+    CREATE TABLE clusters (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        source TEXT NOT NULL,
+        target TEXT NOT NULL,
+        cameo_root TEXT NOT NULL,
+        cameo TEXT NOT NULL,
+        date_first TEXT,
+        date_last TEXT,
+        n_mentions INTEGER NOT NULL,
+        n_articles INTEGER NOT NULL,
+        n_sources INTEGER NOT NULL
+    );
+    CREATE INDEX clusters_dyad ON clusters(source, target, date_first);
+    CREATE INDEX clusters_date ON clusters(date_first);
+    CREATE TABLE cluster_members (
+        article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE ON UPDATE CASCADE,
+        event_id TEXT NOT NULL,
+        cluster_id INTEGER NOT NULL REFERENCES clusters(id) ON DELETE CASCADE,
+        PRIMARY KEY (article_id, event_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX cluster_members_cluster ON cluster_members(cluster_id);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
-DATA_TABLES = ("articles", "events", "attributions", "claims")
+DATA_TABLES = ("articles", "events", "attributions", "claims", "cluster_members", "clusters")
 
 _TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ocid|cmpid|ref|smid)$", re.IGNORECASE)
 
@@ -246,7 +271,7 @@ def put_article(
             "record=?, n_events=?, n_attributions=?, coder=? WHERE id = ?",
             (*row, stored_id),
         )
-        for table in DATA_TABLES[1:]:
+        for table in ("events", "attributions", "claims", "cluster_members"):
             conn.execute(f"DELETE FROM {table} WHERE article_id = ?", (stored_id,))
         counts.updated += 1
     else:
@@ -329,7 +354,8 @@ def delete_article(conn: sqlite3.Connection, article_id: str) -> bool:
 def dump(conn: sqlite3.Connection) -> Iterator[tuple[str, tuple[Any, ...]]]:
     """Every data row in key order, without storage details: two stores with equal dumps hold equal data."""
     orders = {"articles": "id", "events": "article_id, id", "attributions": "article_id, id",
-              "claims": "article_id, from_id, to_id, relation"}  # fmt: skip
+              "claims": "article_id, from_id, to_id, relation", "cluster_members": "article_id, event_id",
+              "clusters": "id"}  # fmt: skip
     for table in DATA_TABLES:
         columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})") if r[1] != "pk"]
         for row in conn.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {orders[table]}"):

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from eventcoder import store
+from eventcoder.dedup import MAX_DAYS, THRESHOLD, cluster_mentions, mention_of
 from eventcoder.pipeline import Pipeline
 from eventcoder.runner import code_chunk, code_items
 from eventcoder.settings import Settings, coder_fingerprint
@@ -78,3 +82,38 @@ def code_and_store(
         stored_id = store.put_article(conn, result, coder)
     result["id"] = stored_id
     return result
+
+
+def dedup_store(
+    conn: sqlite3.Connection, max_days: int = MAX_DAYS, threshold: float = THRESHOLD
+) -> dict[str, int]:
+    """Cluster every stored event mention into real-world events and store the clusters (replacing any)."""
+    mentions = [
+        mention_of({"id": aid, "url": url, "date": day}, orjson.loads(record))
+        for aid, url, day, record in conn.execute(
+            "SELECT a.id, a.url, a.date, e.record FROM events e JOIN articles a ON a.id = e.article_id"
+        )
+    ]
+    clusters = cluster_mentions(mentions, max_days, threshold)
+    with store.transaction(conn):
+        conn.execute("DELETE FROM cluster_members")
+        conn.execute("DELETE FROM clusters")
+        for number, c in enumerate(clusters, 1):
+            days = sorted(m.day.isoformat() for m in c.mentions if m.day)
+            codes = Counter(m.cameo for m in c.mentions).most_common()
+            cameo = min(code for code, n in codes if n == codes[0][1])  # most frequent, ties to the lowest
+            conn.execute(
+                "INSERT INTO clusters VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (number, c.key, c.first.source, c.first.target, c.first.root, cameo,
+                 days[0] if days else None, days[-1] if days else None, len(c.mentions),
+                 len({m.article_id for m in c.mentions}), len({m.outlet for m in c.mentions})),
+            )  # fmt: skip
+            conn.executemany(
+                "INSERT INTO cluster_members VALUES (?,?,?)",
+                [(m.article_id, m.event_id, number) for m in c.mentions],
+            )
+    return {
+        "mentions": len(mentions),
+        "clusters": len(clusters),
+        "merged_clusters": sum(len(c.mentions) > 1 for c in clusters),
+    }

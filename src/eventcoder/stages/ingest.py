@@ -1,35 +1,84 @@
-"""Reading inputs: text, HTML, JSON Lines, folders, globs and standard input -> Articles.
+"""Reading inputs: text, HTML, JSON Lines (plain or compressed), WARC, folders, globs, stdin -> Articles.
 
-Only this module imports trafilatura. Every item yields either an Article or an InputError naming it.
+Only this module imports trafilatura. Every item yields either an Article or an InputError naming it;
+WARC records that hold no HTML page are not items but are counted in ``ReadStats``. Duplicate ids are
+passed on as they come (a store upserts them).
 """
 
 from __future__ import annotations
 
 import glob
 import hashlib
+import io
 import json
+import logging
 import sys
+from collections import Counter
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from eventcoder.stages.compressed import CODECS, STREAM_ERRORS, LineSource, Rejoined, open_compressed
+from eventcoder.stages.warc import WARC_SUFFIXES, HtmlRecord, Skipped, read_warc
 from eventcoder.types import Article, InputError
 
 TEXT_SUFFIXES = {".txt", ".text"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson"}
-KNOWN_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
+COMPRESSIONS = tuple(CODECS)
+KNOWN_SUFFIXES = (
+    TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES | {j + c for j in JSONL_SUFFIXES for c in COMPRESSIONS}
+) | set(WARC_SUFFIXES)
 HEADER_KEYS = ("title", "date", "url")
 JSONL_KEYS = {"id", "text", "html", "title", "date", "url"}
+CHUNK = 1 << 16
+# libxml2 stops building the tree at this depth and drops what lies deeper, so such a page is refused.
+MAX_HTML_DEPTH = 256
+_TOO_DEEP = "boolean(" + "/*" * MAX_HTML_DEPTH + ")"
 
 Item = Article | InputError
+logger = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class ReadStats:
+    """What reading passed over without yielding an item, counted by reason ("request record", ...).
+
+    ``read_inputs`` fills it as it goes, so the counts are complete once its iterator is exhausted.
+    """
+
+    skipped: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def total_skipped(self) -> int:
+        return sum(self.skipped.values())
 
 
 def stable_id(url: str | None, text: str) -> str:
     """A stable id: hash of the normalised URL, or of the text when there is no URL."""
     basis = url.strip().lower().rstrip("/") if url else text
     return hashlib.sha1(basis.encode("utf-8")).hexdigest()[:16]
+
+
+def input_format(path: Path) -> tuple[str, str] | None:
+    """``(format, compression)`` from a file name, e.g. ``("jsonl", ".gz")``; None for unknown suffixes.
+
+    Formats: text, html, jsonl, warc (gzip or not is found from the content).
+    """
+    name = path.name.lower()
+    if name.endswith(WARC_SUFFIXES):
+        return "warc", ""
+    compression = next((c for c in COMPRESSIONS if name.endswith(c)), "")
+    suffix = Path(name.removesuffix(compression)).suffix if compression else path.suffix.lower()
+    if suffix in JSONL_SUFFIXES:
+        return "jsonl", compression
+    if compression:
+        return None
+    if suffix in HTML_SUFFIXES:
+        return "html", ""
+    return ("text", "") if suffix in TEXT_SUFFIXES else None
 
 
 def expand_inputs(inputs: Iterable[str]) -> Iterator[str | Path]:
@@ -40,7 +89,7 @@ def expand_inputs(inputs: Iterable[str]) -> Iterator[str | Path]:
             continue
         path = Path(raw)
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.suffix.lower() in KNOWN_SUFFIXES)
+            yield from sorted(p for p in path.rglob("*") if p.is_file() and input_format(p) is not None)
         elif any(ch in raw for ch in "*?["):
             matches = sorted(glob.glob(raw, recursive=True))
             yield from (Path(m) for m in matches) if matches else [path]
@@ -48,24 +97,34 @@ def expand_inputs(inputs: Iterable[str]) -> Iterator[str | Path]:
             yield path
 
 
-def read_inputs(inputs: Iterable[str], max_bytes: int) -> Iterator[Item]:
-    """Every article (or error) from ``inputs``, in input order."""
+def read_inputs(inputs: Iterable[str], max_bytes: int, stats: ReadStats | None = None) -> Iterator[Item]:
+    """Every article (or error) from ``inputs``, in input order; skipped WARC records counted in ``stats``."""
+    stats = stats if stats is not None else ReadStats()
     for source in expand_inputs(inputs):
         if source == "-":
             yield from _read_stream(sys.stdin.buffer, "<stdin>", max_bytes)
         else:
-            yield from _read_path(Path(source), max_bytes)
+            try:
+                yield from _read_path(Path(source), max_bytes, stats)
+            except OSError as exc:  # unreadable file or device: the items read before it stand
+                yield InputError(str(source), f"read error: {exc.strerror or exc}")
 
 
-def _read_path(path: Path, max_bytes: int) -> Iterator[Item]:
+def _read_path(path: Path, max_bytes: int, stats: ReadStats) -> Iterator[Item]:
     name = str(path)
     if not path.exists():
         yield InputError(name, "no such file or directory")
         return
-    suffix = path.suffix.lower()
-    if suffix in JSONL_SUFFIXES:
-        with path.open("rb") as f:
-            yield from _read_jsonl(f, name, max_bytes)
+    kind, compression = input_format(path) or ("text", "")
+    if kind == "warc":
+        yield from _read_warc(path, max_bytes, stats)
+        return
+    if kind == "jsonl":
+        if path.stat().st_size == 0:  # bz2 calls an empty file truncated
+            yield InputError(name, "empty input")
+            return
+        with open_compressed(path, compression) as f:
+            yield from _read_jsonl(f, name, max_bytes, CODECS.get(compression, ""))
         return
     if path.stat().st_size > max_bytes:
         yield InputError(name, f"article is {path.stat().st_size:,} bytes, over the {max_bytes:,} limit")
@@ -73,21 +132,37 @@ def _read_path(path: Path, max_bytes: int) -> Iterator[Item]:
     text = _decode(path.read_bytes(), name)
     if isinstance(text, InputError):
         yield text
-    elif suffix in HTML_SUFFIXES:
+    elif kind == "html":
         yield parse_html(text, name)
     else:
         yield parse_text(text, name)
 
 
-def _read_stream(stream: BinaryIO, name: str, max_bytes: int) -> Iterator[Item]:
-    data = stream.read()
-    if data.lstrip()[:1] == b"{":
-        import io
+def _read_warc(path: Path, max_bytes: int, stats: ReadStats) -> Iterator[Item]:
+    for record in read_warc(path, max_bytes):
+        if isinstance(record, Skipped):
+            stats.skipped[record.reason] += 1
+            logger.debug("skipped %s: %s", record.item, record.reason)
+        elif isinstance(record, HtmlRecord):
+            item = parse_html(record.html, record.item, {"url": record.url})
+            # The capture date stands in only when the page itself names no date.
+            yield replace(item, date=record.date) if isinstance(item, Article) and not item.date else item
+        else:
+            yield record
 
-        yield from _read_jsonl(io.BytesIO(data), name, max_bytes)
+
+def _read_stream(stream: BinaryIO, name: str, max_bytes: int) -> Iterator[Item]:
+    head = b""
+    while not head.strip() and len(head) <= max_bytes and (chunk := stream.read(CHUNK)):
+        head += chunk
+    joined = io.BufferedReader(Rejoined(head, stream))
+    if head.lstrip()[:1] == b"{":
+        yield from _read_jsonl(joined, name, max_bytes, "")
         return
+    data = joined.read(max_bytes + 1)
     if len(data) > max_bytes:
-        yield InputError(name, f"article is {len(data):,} bytes, over the {max_bytes:,} limit")
+        size = len(data) + sum(len(c) for c in iter(lambda: joined.read(CHUNK), b""))
+        yield InputError(name, f"article is {size:,} bytes, over the {max_bytes:,} limit")
         return
     text = _decode(data, name)
     yield text if isinstance(text, InputError) else parse_text(text, name)
@@ -128,10 +203,21 @@ def parse_text(raw: str, name: str) -> Item:
 def parse_html(html: str, name: str, meta: dict[str, Any] | None = None) -> Item:
     """Main text, title, date, byline and URL extracted with trafilatura."""
     import trafilatura
+    from trafilatura.utils import load_html
 
     meta = meta or {}
-    # fast=True skips the fallback extractors, which return navigation text for pages with no body.
-    doc = trafilatura.bare_extraction(html, with_metadata=True, favor_precision=True, fast=True)
+    try:
+        tree = load_html(html)
+        if tree is None:
+            return InputError(name, "HTML could not be parsed")
+        if tree.xpath(_TOO_DEEP):
+            return InputError(
+                name, f"HTML nests {MAX_HTML_DEPTH} elements deep: the parser drops deeper text"
+            )
+        # fast=True skips the fallback extractors, which return navigation text for pages with no body.
+        doc = trafilatura.bare_extraction(tree, with_metadata=True, favor_precision=True, fast=True)
+    except Exception as exc:  # lxml and trafilatura fail in many ways on hostile markup; report, go on
+        return InputError(name, f"HTML extraction failed ({type(exc).__name__}: {exc})")
     text = getattr(doc, "text", None) if doc is not None else None
     if not text or not text.strip():
         return InputError(name, "HTML has no article body")
@@ -179,15 +265,25 @@ def _article(
     )
 
 
-def _read_jsonl(stream: BinaryIO, name: str, max_bytes: int) -> Iterator[Item]:
+def _read_jsonl(stream: LineSource, name: str, max_bytes: int, codec: str) -> Iterator[Item]:
     seen_any = False
-    for lineno, raw in enumerate(stream, 1):
-        if not raw.strip():
+    lineno = 0
+    lines = _bounded_lines(stream, max_bytes)
+    while True:
+        try:
+            lineno, raw = next(lines, (lineno, b""))
+        except STREAM_ERRORS as exc:
+            broke = f"truncated or corrupt {codec} stream" if codec else "read error"
+            yield InputError(name, f"{broke} after {lineno:,} lines: {exc}")
+            return
+        if raw == b"":
+            break
+        if isinstance(raw, bytes) and not raw.strip():
             continue
         seen_any = True
         item = f"{name}:{lineno}"
-        if len(raw) > max_bytes:
-            yield InputError(item, f"line is {len(raw):,} bytes, over the {max_bytes:,} limit")
+        if isinstance(raw, int):
+            yield InputError(item, f"line is {raw:,} bytes, over the {max_bytes:,} limit")
             continue
         text = _decode(raw, item)
         if isinstance(text, InputError):
@@ -196,6 +292,21 @@ def _read_jsonl(stream: BinaryIO, name: str, max_bytes: int) -> Iterator[Item]:
         yield parse_json_record(text, item)
     if not seen_any:
         yield InputError(name, "empty input")
+
+
+def _bounded_lines(stream: LineSource, max_bytes: int) -> Iterator[tuple[int, bytes | int]]:
+    """(line number, line) for each line; for a line over ``max_bytes``, its size instead, having read
+    past it a chunk at a time so that it is never held whole."""
+    lineno = 0
+    while raw := stream.readline(max_bytes + 1):
+        lineno += 1
+        if len(raw) <= max_bytes:
+            yield lineno, raw
+            continue
+        size = len(raw)
+        while not raw.endswith(b"\n") and (raw := stream.readline(CHUNK)):
+            size += len(raw)
+        yield lineno, size
 
 
 def parse_json_record(line: str, item: str) -> Item:

@@ -294,7 +294,7 @@ def test_exports_plover_lines_carry_status(conn: sqlite3.Connection, tmp_path: P
 def test_exports_parquet_reads_back(conn: sqlite3.Connection, tmp_path: Path) -> None:
     out = tmp_path / "pq"
     counts = export(conn, "parquet", out)
-    assert counts == {"articles": 2, "events": 7, "attributions": 1, "claims": 1}
+    assert counts == {"articles": 2, "events": 7, "attributions": 1, "claims": 1, "clusters": 0}
     schemas = parquet_schemas()
     for name, n in counts.items():
         table = pq.read_table(out / f"{name}.parquet")
@@ -326,7 +326,9 @@ def test_exports_event_rows_of_a_record_match_the_store_export(
 
 def test_exports_parquet_empty_store_writes_valid_files(empty: sqlite3.Connection, tmp_path: Path) -> None:
     out = tmp_path / "pq"
-    assert export(empty, "parquet", out) == {"articles": 0, "events": 0, "attributions": 0, "claims": 0}
+    assert export(empty, "parquet", out) == {
+        "articles": 0, "events": 0, "attributions": 0, "claims": 0, "clusters": 0
+    }  # fmt: skip
     for name, schema in parquet_schemas().items():
         table = pq.read_table(out / f"{name}.parquet")
         assert table.num_rows == 0 and table.schema.names == schema.names

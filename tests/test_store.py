@@ -63,7 +63,7 @@ def test_put_stores_every_record_type_and_is_idempotent(tmp_path: Path) -> None:
     conn = _db(tmp_path)
     counts = store.PutCounts()
     _put(conn, aid_story(), counts)
-    assert queries.stats(conn) == {"articles": 1, "events": 2, "attributions": 2, "claims": 1}
+    assert queries.stats(conn) == {"articles": 1, "events": 2, "attributions": 2, "claims": 1, "clusters": 0}
     before = list(store.dump(conn))
     _put(conn, aid_story(), counts)
     assert (counts.inserted, counts.unchanged, counts.updated) == (1, 1, 0)
@@ -125,7 +125,7 @@ def test_failed_write_leaves_nothing_half_written(tmp_path: Path) -> None:
     bad["events"][1]["cameo"] = None  # NOT NULL fails after the article and first event are written
     with pytest.raises(sqlite3.IntegrityError):
         _put(conn, bad)
-    assert queries.stats(conn) == {"articles": 0, "events": 0, "attributions": 0, "claims": 0}
+    assert queries.stats(conn) == {"articles": 0, "events": 0, "attributions": 0, "claims": 0, "clusters": 0}
     assert queries.list_articles(conn, "Russia")["total"] == 0
 
 

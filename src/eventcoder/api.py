@@ -200,6 +200,27 @@ def create_app(db: str | Path, settings: Settings | None = None) -> FastAPI:
     ) -> dict[str, Any]:
         return queries.list_claims(st.reader(), relation, article_id, page, per_page)
 
+    @app.get("/api/clusters", summary="Real-world events: clusters of mentions across articles")
+    def clusters(
+        source: Annotated[str | None, Query(description="Source party (ISO-3 or actor code) prefix")] = None,
+        target: Annotated[str | None, Query(description="Target party prefix")] = None,
+        cameo: Annotated[str | None, Query(description="CAMEO code prefix")] = None,
+        date_from: Annotated[str | None, Query(description="YYYY-MM-DD")] = None,
+        date_to: Annotated[str | None, Query(description="YYYY-MM-DD")] = None,
+        min_mentions: Annotated[int, Query(ge=1, description="Only events reported this often")] = 1,
+        page: Annotated[int, Query(ge=1)] = 1,
+        per_page: Annotated[int, Query(ge=1, le=queries.MAX_PER_PAGE)] = 50,
+    ) -> dict[str, Any]:
+        args = (source, target, cameo, date_from, date_to, min_mentions, page, per_page)
+        return queries.list_clusters(st.reader(), *args)
+
+    @app.get("/api/clusters/{cluster_id}", summary="One real-world event and its mentions")
+    def cluster(cluster_id: int) -> dict[str, Any]:
+        found = queries.get_cluster(st.reader(), cluster_id)
+        if found is None:
+            raise HTTPException(404, f"no cluster {cluster_id}")
+        return found
+
     @app.get("/api/stats", summary="Row counts")
     def stats() -> dict[str, Any]:
         return {"version": __version__, "schema_version": store.SCHEMA_VERSION, **queries.stats(st.reader())}

@@ -300,18 +300,20 @@ def dict_gaps(
 
 @app.command("eval")
 def eval_cmd(
-    gold: Annotated[Path, typer.Argument(help="Gold JSONL (../shared/data/events/ or polnear shape).")],
+    gold: Annotated[Path, typer.Argument(help="Gold JSONL (events, polnear or dedup-pairs shape).")],
     output: Annotated[Path, typer.Argument(help="eventcoder output JSONL for the same texts.")],
-    task: Annotated[str, typer.Option("--task", help="events or attribution.")] = "events",
+    task: Annotated[str, typer.Option("--task", help="events, attribution or dedup.")] = "events",
     as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
 ) -> None:
-    """Score output against gold: events (class, dyad, triple) or attribution (speaker, cue, content)."""
+    """Score output against gold: events (class, dyad, triple), attribution (speaker, cue, content), dedup."""
     from eventcoder.attribution_eval import evaluate_attributions, format_attribution_scores
+    from eventcoder.dedup_eval import evaluate_dedup, format_dedup_scores
     from eventcoder.eval import evaluate_events, format_scores
 
     tasks: dict[str, tuple[Any, Any]] = {
         "events": (evaluate_events, format_scores),
         "attribution": (evaluate_attributions, format_attribution_scores),
+        "dedup": (evaluate_dedup, format_dedup_scores),
     }
     if task not in tasks:
         _fail(f"--task must be one of {', '.join(tasks)}, not {task!r}")

@@ -1,10 +1,15 @@
 """Cross-article event deduplication: cluster event mentions that report the same real-world event.
 
 GDELT counts reports, not events. Here mentions are blocked by dyad (countries, or actor codes when an
-actor has no country) and CAMEO root. Within a block, each mention joins the most similar cluster whose
-first mention is at most ``max_days`` away, provided that similarity reaches ``threshold``. A cluster takes
-at most one mention per article, and mentions at two different named places never join. Similarity mixes
-date distance, exact CAMEO code agreement and the words the two sentences share.
+actor has no country), CAMEO root and polarity (a negated, hypothetical or future mention never joins a
+report of the event as having happened). Within a block, each mention joins the most similar cluster whose
+first mention is at most ``max_days`` away, provided that similarity reaches ``threshold``. Two mentions
+never join when:
+- both dates were read from the text ("on Monday") and differ: only a date that fell back to the
+  article's publication date is uncertain by a day or two;
+- both name places (the event location, or a town coded as an actor) and share none;
+- they come from the same article (the coder already merged duplicates within an article).
+Similarity mixes date distance, exact CAMEO code agreement and the words the two sentences share.
 """
 
 from __future__ import annotations
@@ -41,9 +46,11 @@ class Mention:
     root: str
     cameo: str
     day: date | None
+    day_from_text: bool  # the date was read from the text, not taken from the publication date
     words: frozenset[str]
-    place: str | None
+    places: frozenset[str]  # the event location and towns coded as its actors, lower case
     outlet: str  # the article's web host, or its id when it has no URL
+    polarity: str = "real"  # or negated / hypothetical / future
 
 
 @dataclass(slots=True)
@@ -74,10 +81,21 @@ def content_words(sentence: str) -> frozenset[str]:
     return frozenset(w for w in _WORD.findall(sentence.lower()) if w not in _STOP and len(w) > 2)
 
 
+UNREAL = ("negated", "hypothetical", "future")
+
+
+def _places(event: dict[str, Any]) -> frozenset[str]:
+    names = {str((event.get("location") or {}).get("name") or "")}
+    for role in ("source", "target"):
+        ids = (event.get(role) or {}).get("entry_ids") or ()
+        names.update(i.removeprefix("place:") for i in ids if i.startswith("place:"))
+    return frozenset(n.lower() for n in names if n)
+
+
 def mention_of(article: dict[str, Any], event: dict[str, Any]) -> Mention:
     """A mention from an article record and one of its event records."""
     day = event.get("date") or article.get("date")
-    place = (event.get("location") or {}).get("name")
+    status = event.get("status", "asserted")
     return Mention(
         article_id=str(article["id"]),
         event_id=str(event["id"]),
@@ -86,9 +104,11 @@ def mention_of(article: dict[str, Any], event: dict[str, Any]) -> Mention:
         root=str(event["cameo_root"]),
         cameo=str(event["cameo"]),
         day=date.fromisoformat(day) if day else None,
+        day_from_text=event.get("date_source") == "text",
         words=content_words(event.get("sentence") or ""),
-        place=place.lower() if place else None,
+        places=_places(event),
         outlet=outlet(article.get("url"), str(article["id"])),
+        polarity="negated" if event.get("negated") else status if status in UNREAL else "real",
     )
 
 
@@ -97,7 +117,9 @@ def similarity(a: Mention, b: Mention, max_days: int = MAX_DAYS) -> float:
     if a.day is None or b.day is None:
         return 0.0
     gap = abs((a.day - b.day).days)
-    if gap > max_days or (a.place and b.place and a.place != b.place):
+    if gap > max_days or (gap and a.day_from_text and b.day_from_text):
+        return 0.0
+    if a.places and b.places and not a.places & b.places:
         return 0.0
     date_score = 1.0 - gap / (max_days + 1)
     code_score = 1.0 if a.cameo == b.cameo else 0.5
@@ -109,9 +131,9 @@ def cluster_mentions(
     mentions: Iterable[Mention], max_days: int = MAX_DAYS, threshold: float = THRESHOLD
 ) -> list[Cluster]:
     """Clusters in a deterministic order (by first mention's date, article and event id)."""
-    blocks: dict[tuple[str, str, str], list[Mention]] = defaultdict(list)
+    blocks: dict[tuple[str, str, str, str], list[Mention]] = defaultdict(list)
     for m in mentions:
-        blocks[(m.source, m.target, m.root)].append(m)
+        blocks[(m.source, m.target, m.root, m.polarity)].append(m)
     clusters: list[Cluster] = []
     for block in blocks.values():
         block.sort(key=lambda m: (m.day or date.min, m.article_id, m.event_id))

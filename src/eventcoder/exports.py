@@ -137,21 +137,30 @@ def _write_lines(out: Path, lines: Iterable[bytes]) -> int:
 # ---- events off the store ------------------------------------------------------------------------------
 
 _EVENTS_SQL = (
-    "SELECT e.article_id, a.date, a.url, a.title, e.record FROM events e "
-    "JOIN articles a ON a.id = e.article_id{where} "
+    "SELECT e.article_id, a.date, a.url, a.title, e.record, c.id, c.key, c.n_mentions, c.n_articles, "
+    "c.n_sources FROM events e JOIN articles a ON a.id = e.article_id "
+    "LEFT JOIN cluster_members m ON m.article_id = e.article_id AND m.event_id = e.id "
+    "LEFT JOIN clusters c ON c.id = m.cluster_id{where} "
     "ORDER BY e.article_id, length(e.id), e.id"  # e2 before e10
 )
+CLUSTER_KEYS = ("id", "key", "mentions", "articles", "sources")
 
 
 def _events(
     conn: sqlite3.Connection, exclude: tuple[str, ...] = ()
 ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-    """(article info, event record) in (article id, event number) order."""
+    """(article info, event record) in (article id, event number) order.
+
+    The event record gains ``cluster``: ``{id, key, mentions, articles, sources}`` of the real-world event
+    it reports (see ``eventcoder dedup``), or None when the events have not been clustered.
+    """
     where, params = "", list(exclude)
     if exclude:
         where = f" WHERE e.negated = 0 AND e.status NOT IN ({', '.join('?' * len(exclude))})"
-    for article_id, day, url, title, blob in conn.execute(_EVENTS_SQL.format(where=where), params):
-        yield {"id": article_id, "date": day, "url": url, "title": title}, orjson.loads(blob)
+    for article_id, day, url, title, blob, *cluster in conn.execute(_EVENTS_SQL.format(where=where), params):
+        event = orjson.loads(blob)
+        event["cluster"] = dict(zip(CLUSTER_KEYS, cluster, strict=True)) if cluster[0] is not None else None
+        yield {"id": article_id, "date": day, "url": url, "title": title}, event
 
 
 def _name(actor: dict[str, Any]) -> str:
@@ -163,9 +172,16 @@ def _name(actor: dict[str, Any]) -> str:
 
 
 def gdelt_lines(conn: sqlite3.Connection, *, include_all: bool = False) -> Iterator[bytes]:
-    """GDELT 2.0 event rows, tab-separated, no header."""
+    """GDELT 2.0 event rows, tab-separated, no header: one row per real-world event.
+
+    Where the events are clustered (``eventcoder dedup``), a cluster is one row, written from its first
+    mention, with the cluster's mention, source and article counts; its other mentions are not rows.
+    """
     exclude = () if include_all else GDELT_EXCLUDED_STATUSES
     for article, event in _events(conn, exclude):
+        cluster = event.get("cluster")
+        if cluster and cluster["key"] != f"{article['id']}/{event['id']}":
+            continue
         yield ("\t".join(gdelt_row(article, event)) + "\n").encode("utf-8")
 
 
@@ -184,9 +200,9 @@ def gdelt_row(article: dict[str, Any], e: dict[str, Any]) -> list[str]:
         "EventRootCode": e["cameo_root"],
         "QuadClass": e["quad_class"],
         "GoldsteinScale": float(e["goldstein"]),
-        "NumMentions": 1,
-        "NumSources": 1,
-        "NumArticles": 1,
+        "NumMentions": (e.get("cluster") or {}).get("mentions", 1),
+        "NumSources": (e.get("cluster") or {}).get("sources", 1),
+        "NumArticles": (e.get("cluster") or {}).get("articles", 1),
         **_gdelt_geo("Actor1Geo_", None),
         **_gdelt_geo("Actor2Geo_", None),
         **_gdelt_geo("ActionGeo_", e.get("location")),
@@ -316,6 +332,7 @@ def plover_record(article: dict[str, Any], e: dict[str, Any]) -> dict[str, Any]:
         "modality": e.get("modality"),
         "reported_by": list(e.get("reported_by") or ()),
         "disputed_by": list(e.get("disputed_by") or ()),
+        "cluster": e.get("cluster"),
         "sentence": (e.get("sentence") or "").strip(),
         "article_id": article["id"],
         "url": article.get("url"),
@@ -366,7 +383,7 @@ def parquet_schemas() -> dict[str, Any]:
             ("modality", s), ("trigger_text", s), ("trigger_start", i32), ("trigger_end", i32),
             ("sentence_index", i32), ("sentence", s), ("location_name", s), ("location_country", s),
             ("location_lat", f64), ("location_lon", f64), ("reported_by", strings), ("disputed_by", strings),
-            ("pattern_id", s),
+            ("pattern_id", s), ("cluster_id", pa.int64()),
         ]),
         "attributions": pa.schema([
             ("article_id", s), ("id", s), ("speaker_text", s), ("speaker_name", s), ("speaker_code", s),
@@ -375,6 +392,11 @@ def parquet_schemas() -> dict[str, Any]:
             ("denial", pa.bool_()), ("date", day),
         ]),
         "claims": pa.schema([("article_id", s), ("from", s), ("to", s), ("relation", s)]),
+        "clusters": pa.schema([
+            ("id", pa.int64()), ("key", s), ("source", s), ("target", s), ("cameo_root", s), ("cameo", s),
+            ("date_first", day), ("date_last", day), ("n_mentions", i32), ("n_articles", i32),
+            ("n_sources", i32),
+        ]),
     }  # fmt: skip
 
 
@@ -404,7 +426,7 @@ def event_row(article_id: str, e: dict[str, Any]) -> dict[str, Any]:
         "location_name": place.get("name"), "location_country": place.get("country"),
         "location_lat": place.get("lat"), "location_lon": place.get("lon"),
         "reported_by": list(e.get("reported_by") or ()), "disputed_by": list(e.get("disputed_by") or ()),
-        "pattern_id": e.get("pattern_id"),
+        "pattern_id": e.get("pattern_id"), "cluster_id": (e.get("cluster") or {}).get("id"),
     }  # fmt: skip
 
 
@@ -443,8 +465,17 @@ def _claim_rows(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
         yield dict(zip(keys, row, strict=True))
 
 
+def _cluster_rows(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
+    keys = ("id", "key", "source", "target", "cameo_root", "cameo", "date_first", "date_last", "n_mentions",
+            "n_articles", "n_sources")  # fmt: skip
+    for row in conn.execute(f"SELECT {', '.join(keys)} FROM clusters ORDER BY id"):
+        record = dict(zip(keys, row, strict=True))
+        record["date_first"], record["date_last"] = _day(record["date_first"]), _day(record["date_last"])
+        yield record
+
+
 def write_parquet(conn: sqlite3.Connection, out: Path) -> dict[str, int]:
-    """articles, events, attributions and claims .parquet in the directory ``out`` (created if absent)."""
+    """articles, events, attributions, claims and clusters .parquet in ``out`` (created if absent)."""
     if out.exists() and not out.is_dir():
         raise ExportError(f"{out}: exists and is not a directory (parquet writes a directory of files)")
     out.mkdir(exist_ok=True)
@@ -453,6 +484,7 @@ def write_parquet(conn: sqlite3.Connection, out: Path) -> dict[str, int]:
         "events": (_event_rows, BATCH_ROWS),
         "attributions": (_attribution_rows, BATCH_ROWS),
         "claims": (_claim_rows, BATCH_ROWS),
+        "clusters": (_cluster_rows, BATCH_ROWS),
     }
     schemas = parquet_schemas()
     return {

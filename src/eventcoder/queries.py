@@ -14,6 +14,8 @@ STATUSES = ("asserted", "attributed", "disputed", "denied", "negated", "hypothet
 INTERVALS = ("day", "week", "month")
 RELATIONS = ("denies", "disputes", "confirms", "repeats")
 MAX_PER_PAGE = 500
+CLUSTER_COLUMNS = ("id", "key", "source", "target", "cameo_root", "cameo", "date_first", "date_last",
+                   "n_mentions", "n_articles", "n_sources")  # fmt: skip
 _CODE = re.compile(r"^[A-Z0-9]{1,30}$")
 
 
@@ -154,12 +156,96 @@ def list_events(
     where, params = f.where()
     total = conn.execute(f"SELECT count(*) FROM events{where}", params).fetchone()[0]
     rows = conn.execute(
-        f"SELECT article_id, record FROM events{where} ORDER BY date DESC, article_id DESC, id DESC "
+        f"SELECT article_id, id, record FROM events{where} ORDER BY date DESC, article_id DESC, id DESC "
         "LIMIT ? OFFSET ?",
         [*params, limit, offset],
     ).fetchall()
-    items = [{"article_id": aid, **orjson.loads(rec)} for aid, rec in rows]
+    clusters = _clusters_of(conn, [(aid, eid) for aid, eid, _ in rows])
+    items = [
+        {"article_id": aid, "cluster_id": clusters.get((aid, eid)), **orjson.loads(rec)}
+        for aid, eid, rec in rows
+    ]
     return {"total": total, "page": page, "per_page": limit, "filters": _filters(f), "items": items}
+
+
+def _clusters_of(conn: sqlite3.Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    if not keys:
+        return {}
+    marks = ", ".join("(?, ?)" for _ in keys)
+    rows = conn.execute(
+        "SELECT article_id, event_id, cluster_id FROM cluster_members "
+        f"WHERE (article_id, event_id) IN ({marks})",
+        [x for key in keys for x in key],
+    )
+    return {(aid, eid): cid for aid, eid, cid in rows}
+
+
+def list_clusters(
+    conn: sqlite3.Connection,
+    source: str | None = None,
+    target: str | None = None,
+    cameo: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    min_mentions: int = 1,
+    page: int = 1,
+    per_page: int = 50,
+) -> dict[str, Any]:
+    """Real-world events (clusters of mentions across articles), newest first."""
+    f = EventFilter(source=source, target=target, cameo=cameo, date_from=date_from, date_to=date_to).checked()
+    limit, offset = _page(page, per_page)
+    clauses, params = ["n_mentions >= ?"], list[Any]([min_mentions])
+    for role in ("source", "target"):
+        value = getattr(f, role)
+        if value:
+            clauses.append(f"{role} >= ? AND {role} < ?")
+            params += [value, _after_prefix(value)]
+    if f.cameo:
+        clauses.append("cameo >= ? AND cameo < ?")
+        params += [f.cameo, _after_prefix(f.cameo)]
+    if f.date_from:
+        clauses.append("date_last >= ?")
+        params.append(f.date_from)
+    if f.date_to:
+        clauses.append("date_first <= ?")
+        params.append(f.date_to)
+    where = " WHERE " + " AND ".join(clauses)
+    total = conn.execute(f"SELECT count(*) FROM clusters{where}", params).fetchone()[0]
+    keys = CLUSTER_COLUMNS
+    rows = conn.execute(
+        f"SELECT {', '.join(keys)} FROM clusters{where} ORDER BY date_first DESC, id DESC LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    ).fetchall()
+    return {
+        "total": total,
+        "page": page,
+        "per_page": limit,
+        "items": [dict(zip(keys, r, strict=True)) for r in rows],
+    }
+
+
+def get_cluster(conn: sqlite3.Connection, cluster_id: int) -> dict[str, Any] | None:
+    """One cluster with its mentions: each event record with its article's id, title, date and URL."""
+    found = _cluster_row(conn, cluster_id)
+    if found is None:
+        return None
+    rows = conn.execute(
+        "SELECT a.id, a.title, a.date, a.url, e.record FROM cluster_members m "
+        "JOIN events e ON e.article_id = m.article_id AND e.id = m.event_id "
+        "JOIN articles a ON a.id = m.article_id WHERE m.cluster_id = ? ORDER BY e.date, a.id, e.id",
+        (cluster_id,),
+    ).fetchall()
+    found["mentions"] = [
+        {"article_id": aid, "article_title": title, "article_date": day, "url": url, **orjson.loads(rec)}
+        for aid, title, day, url, rec in rows
+    ]
+    return found
+
+
+def _cluster_row(conn: sqlite3.Connection, cluster_id: int) -> dict[str, Any] | None:
+    keys = CLUSTER_COLUMNS
+    row = conn.execute(f"SELECT {', '.join(keys)} FROM clusters WHERE id = ?", (cluster_id,)).fetchone()
+    return dict(zip(keys, row, strict=True)) if row else None
 
 
 def _filters(f: EventFilter) -> dict[str, Any]:
@@ -260,4 +346,4 @@ def _brief_event(blob: bytes | None) -> dict[str, Any] | None:
 
 def stats(conn: sqlite3.Connection) -> dict[str, int]:
     return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-            for t in ("articles", "events", "attributions", "claims")}  # fmt: skip
+            for t in ("articles", "events", "attributions", "claims", "clusters")}  # fmt: skip

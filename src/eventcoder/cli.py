@@ -30,6 +30,13 @@ def _settings(config: Path | None, dicts: list[str] | None) -> Any:
     return s
 
 
+def _echo_skipped(stats: Any) -> None:
+    """Input records that are not articles (WARC requests, non-HTML responses, ...): counted, not lost."""
+    if stats.skipped:
+        reasons = ", ".join(f"{n:,} {why}" for why, n in sorted(stats.skipped.items()))
+        typer.echo(f"non-article input records skipped: {stats.total_skipped:,} ({reasons})", err=True)
+
+
 def _fail(message: str, code: int = 2) -> None:
     typer.echo(f"eventcoder: {message}", err=True)
     raise typer.Exit(code)
@@ -53,16 +60,17 @@ def code(
 ) -> None:
     """Code articles (.txt, .html, .jsonl, folders, globs, -) into JSON Lines of events."""
     from eventcoder.runner import Counts, code_items
-    from eventcoder.stages.ingest import read_inputs
+    from eventcoder.stages.ingest import ReadStats, read_inputs
 
     settings = _settings(config, dicts)
     counts = Counts()
+    stats = ReadStats()
     errors_path = out.with_name(out.stem + ".errors.jsonl") if out else None
     sink = out.open("wb") if out else sys.stdout.buffer
     err_sink = errors_path.open("wb") if errors_path else None
     rows: list[dict[str, Any]] = []
     try:
-        items = read_inputs(inputs, settings.max_article_bytes)
+        items = read_inputs(inputs, settings.max_article_bytes, stats)
         for result in code_items(items, settings, workers, include_text=not no_text):
             counts.read += 1
             if isinstance(result, dict):
@@ -89,6 +97,7 @@ def code(
 
         print_table(rows)
     typer.echo(counts.summary(), err=True)
+    _echo_skipped(stats)
     if counts.read == 0:
         _fail("no input items found")
     raise typer.Exit(1 if counts.failed else 0)
@@ -112,11 +121,12 @@ def ingest(
     Re-ingesting an article (same id, URL or text) updates it; an interrupted run can simply be run again.
     """
     from eventcoder import store
-    from eventcoder.stages.ingest import read_inputs
+    from eventcoder.stages.ingest import ReadStats, read_inputs
     from eventcoder.storing import dedup_store
     from eventcoder.storing import ingest as ingest_items
 
     settings = _settings(config, dicts)
+    stats = ReadStats()
     errors_path = db.with_name(db.stem + ".errors.jsonl")
     with errors_path.open("wb") as err_sink:
 
@@ -126,8 +136,8 @@ def ingest(
 
         try:
             conn = store.connect(db)
-            counts = ingest_items(conn, read_inputs(inputs, settings.max_article_bytes), settings, workers,
-                                  recode, on_error)  # fmt: skip
+            items = read_inputs(inputs, settings.max_article_bytes, stats)
+            counts = ingest_items(conn, items, settings, workers, recode, on_error)
             clustered = None if no_dedup else dedup_store(conn)
             conn.close()
         except EventcoderError as exc:
@@ -135,6 +145,7 @@ def ingest(
     if not counts.failed:
         errors_path.unlink()
     typer.echo(counts.summary(), err=True)
+    _echo_skipped(stats)
     if clustered:
         typer.echo(_clusters_summary(clustered), err=True)
     if counts.read == 0:

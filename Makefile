@@ -19,16 +19,23 @@ demo: install
 	$(BIN)/eventcoder code examples/aid-request.txt --table
 
 test: install
-	$(BIN)/ruff check src tests tools bench
+	$(BIN)/ruff check src tests tools bench eval
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 
 bench: install
 	$(BIN)/python bench/bench.py
+	$(BIN)/python bench/batch_bench.py
+	$(BIN)/python bench/api_bench.py
 
 GOLD := ../shared/data/events/cameo-pentaclass-train.jsonl
 eval: install
-	@test -f $(GOLD) || { echo "$(GOLD) is absent; nothing to score"; exit 0; }
+	for set in dedup-pairs dedup-pairs-test; do \
+	  $(BIN)/python eval/check_dedup_pairs.py eval/$$set.jsonl --write-articles bench/results/$$set.articles.jsonl && \
+	  $(BIN)/eventcoder code bench/results/$$set.articles.jsonl --no-text -o bench/results/$$set.out.jsonl && \
+	  $(BIN)/eventcoder eval --task dedup eval/$$set.jsonl bench/results/$$set.out.jsonl || exit 1; \
+	done
+	@test -f $(GOLD) || { echo "$(GOLD) is absent; no CAMEO sentences to score"; exit 0; }
 	$(BIN)/eventcoder code $(GOLD) --no-text -o bench/results/pentaclass.jsonl
 	$(BIN)/eventcoder eval $(GOLD) bench/results/pentaclass.jsonl
 

@@ -295,8 +295,12 @@ _WORKER_PIPELINES: dict[Settings, Any] = {}
 
 def code_shard(
     items: list[tuple[int, Item]], settings: Settings, include_text: bool
-) -> list[tuple[int, Result]]:
-    """Code one shard's items on a worker; the pipeline loads once per worker process."""
+) -> tuple[str, list[tuple[int, Result]]]:
+    """Code one shard's items on a worker; the pipeline loads once per worker process.
+
+    Returns the worker's coder fingerprint with the results, so the driver can refuse records made by a
+    worker with another eventcoder version or other dictionaries.
+    """
     from eventcoder.pipeline import load_pipeline
     from eventcoder.runner import code_items
 
@@ -304,7 +308,7 @@ def code_shard(
     if pipeline is None:
         pipeline = _WORKER_PIPELINES[settings] = load_pipeline(settings)
     results = code_items([item for _, item in items], settings, 1, include_text, pipeline=pipeline)
-    return [(seq, r) for (seq, _), r in zip(items, results, strict=True)]
+    return coder_fingerprint(settings), [(seq, r) for (seq, _), r in zip(items, results, strict=True)]
 
 
 def _run_dask(
@@ -320,6 +324,7 @@ def _run_dask(
 ) -> None:
     from distributed import Client, LocalCluster, wait
 
+    coder = coder_fingerprint(settings)
     with contextlib.ExitStack() as stack:
         if address == "local":
             cluster = stack.enter_context(
@@ -340,10 +345,10 @@ def _run_dask(
             pending.add(client.submit(code_shard, shard, settings, include_text, pure=False))
             while len(pending) >= slots:
                 finished, pending = wait(pending, return_when="FIRST_COMPLETED")
-                _collect(finished, out, shard_size, counts, progress)
+                _collect(finished, out, shard_size, counts, progress, coder)
         while pending:
             finished, pending = wait(pending, return_when="FIRST_COMPLETED")
-            _collect(finished, out, shard_size, counts, progress)
+            _collect(finished, out, shard_size, counts, progress, coder)
 
 
 def _collect(
@@ -352,9 +357,20 @@ def _collect(
     shard_size: int,
     counts: BatchCounts,
     progress: Callable[[int, int | None], None] | None,
+    coder: str,
 ) -> None:
     for future in finished:
-        results: list[tuple[int, Result]] = future.result()
+        try:
+            worker_coder, results = future.result()
+        except Exception as exc:  # a worker died or could not load the model: the run stops, resumable
+            raise BatchError(
+                f"a shard failed on a Dask worker ({type(exc).__name__}: {exc}); run again to resume"
+            ) from exc
+        if worker_coder != coder:
+            raise BatchError(
+                f"a Dask worker runs a different eventcoder or dictionaries ({worker_coder}, here {coder}); "
+                "install the same environment on every worker"
+            )
         _flush(out, results, shard_size, counts)
         if progress:
             progress(len(results), None)

@@ -1,0 +1,145 @@
+"""Benchmark: `eventcoder batch` against `eventcoder code`, and a Dask LocalCluster against the local batch.
+
+Usage: python bench/batch_bench.py [--corpus PATH] [--limit N] [--runs code,batch1,batch2,dask2,code2]
+
+Runs each command as users do, as a subprocess, end to end (model loading included), on the article texts
+of ../shared/data/attribution/polnear-train.jsonl written out as one JSONL file. The memory of every
+process in the command's tree is sampled with psutil every 0.2 s; "peak RSS per process" is the largest.
+Targets (issue #5): batch --workers 1 within 5% of code; Dask LocalCluster within 15% of the local batch
+at the same worker count. Results are printed and written to bench/results/batch.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CORPUS = ROOT.parent / "shared/data/attribution/polnear-train.jsonl"
+EVENTCODER = [sys.executable, "-m", "eventcoder"]
+
+
+def _commands(corpus: Path, work: Path) -> dict[str, list[str]]:
+    code = [*EVENTCODER, "code", str(corpus), "--no-text"]
+    batch = [*EVENTCODER, "batch", str(corpus), "--no-text"]
+    return {
+        "code": [*code, "-o", str(work / "code.jsonl")],
+        "code2": [*code, "--workers", "2", "-o", str(work / "c2.jsonl")],
+        "batch1": [*batch, "--out", str(work / "b1"), "--workers", "1"],
+        "batch2": [*batch, "--out", str(work / "b2"), "--workers", "2"],
+        "dask2": [*batch, "--out", str(work / "d2"), "--workers", "2", "--dask", "local"],
+    }
+
+
+def _tree_rss(proc: psutil.Process) -> list[int]:
+    try:
+        procs = [proc, *proc.children(recursive=True)]
+    except psutil.Error:
+        return []
+    out = []
+    for p in procs:
+        with contextlib.suppress(psutil.Error):
+            out.append(p.memory_info().rss)
+    return out
+
+
+def run(cmd: list[str]) -> dict[str, Any]:
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    ps = psutil.Process(proc.pid)
+    peak_one, peak_total, stop = [0], [0], threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            rss = _tree_rss(ps)
+            if rss:
+                peak_one[0] = max(peak_one[0], max(rss))
+                peak_total[0] = max(peak_total[0], sum(rss))
+            stop.wait(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, err = proc.communicate()
+    seconds = time.perf_counter() - start
+    stop.set()
+    sampler.join()
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"{' '.join(cmd)} failed: {err.decode()[-2000:]}")
+    summary = [line for line in err.decode().splitlines() if line.startswith("articles in:")]
+    return {
+        "seconds": round(seconds, 2),
+        "peak_rss_per_process_mb": round(peak_one[0] / 2**20),
+        "peak_rss_total_mb": round(peak_total[0] / 2**20),
+        "summary": summary[-1] if summary else None,
+    }
+
+
+def main() -> int:
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--runs", default="code,batch1,code2,batch2,dask2")
+    args = ap.parse_args()
+    if not args.corpus.is_file():
+        print(f"bench: {args.corpus} is absent; nothing to measure")
+        return 0
+    with args.corpus.open(encoding="utf-8") as f:
+        texts = [json.loads(line)["text"] for line in f if line.strip()]
+    texts = texts[: args.limit] if args.limit else texts
+    results: dict[str, Any] = {"articles": len(texts), "words": sum(len(t.split()) for t in texts),
+                               "cores": psutil.cpu_count(), "load_before": psutil.getloadavg()}  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        corpus = work / "corpus.jsonl"
+        corpus.write_text("".join(json.dumps({"id": str(i), "text": t}) + "\n" for i, t in enumerate(texts)))
+        commands = _commands(corpus, work)
+        for name in args.runs.split(","):
+            r = results[name] = run(commands[name])
+            rate = len(texts) / r["seconds"]
+            print(f"{name:7} {r['seconds']:8.1f} s  {rate:6.2f} articles/s  peak RSS per process "
+                  f"{r['peak_rss_per_process_mb']:5} MB (tree {r['peak_rss_total_mb']} MB)")  # fmt: skip
+            shutil.rmtree(work / "b1", ignore_errors=True)
+        results["same_records"] = _same(work)
+    ratios = {
+        "batch1_over_code": ("batch1", "code", 1.05),
+        "batch2_over_code2": ("batch2", "code2", None),
+        "dask2_over_batch2": ("dask2", "batch2", 1.15),
+    }
+    for key, (a, b, target) in ratios.items():
+        if a in results and b in results:
+            results[key] = round(results[a]["seconds"] / results[b]["seconds"], 3)
+            goal = f" (target <= {target})" if target else ""
+            print(f"{key}: {results[key]:.3f}{goal}")
+    dest = ROOT / "bench/results"
+    dest.mkdir(exist_ok=True)
+    (dest / "batch.json").write_text(json.dumps(results, indent=2))
+    return 0
+
+
+def _same(work: Path) -> dict[str, bool]:
+    """Do the batch outputs hold the same records as `code` (sorted by id)?"""
+    def records(paths: list[Path]) -> list[bytes]:
+        return sorted(line for p in paths for line in p.read_bytes().splitlines() if line.strip())
+
+    base = work / "code.jsonl"
+    if not base.exists():
+        return {}
+    want = records([base])
+    return {name: records(sorted((work / name / "shards").glob("*.jsonl"), key=str)) == want
+            for name in ("b2", "d2") if (work / name).exists()}  # fmt: skip
+
+
+if __name__ == "__main__":
+    sys.exit(main())

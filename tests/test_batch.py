@@ -155,3 +155,19 @@ def test_unreachable_dask_scheduler_is_a_clear_error(tmp_path: Path) -> None:
     corpus = _corpus(tmp_path / "corpus.jsonl", n=1, broken_at=None)
     with pytest.raises(BatchError, match="cannot reach the Dask scheduler"):
         run_batch([str(corpus)], tmp_path / "out", load_settings(), dask="tcp://127.0.0.1:9", shard_size=1)
+
+
+@pytest.mark.model
+def test_batch_output_loads_into_the_store(tmp_path: Path) -> None:
+    from eventcoder import queries, store
+    from eventcoder.storing import load_records
+
+    corpus = _corpus(tmp_path / "corpus.jsonl", n=5)
+    out = tmp_path / "out"
+    run_batch([str(corpus)], out, load_settings(), shard_size=2)
+    conn = store.connect(tmp_path / "events.db")
+    put, refused = load_records(conn, [out])
+    assert (put.inserted, refused) == (4, 0)
+    assert queries.stats(conn)["events"] == sum(len(r["events"]) for r in read_shards(out))
+    coders = {c for (c,) in conn.execute("SELECT coder FROM articles")}
+    assert coders == {json.loads((out / "manifest.json").read_text())["job"]["coder"]}

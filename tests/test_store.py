@@ -4,6 +4,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from eventcoder import queries, store
@@ -259,3 +260,21 @@ def test_url_key_normalisation() -> None:
         store.url_key("HTTPS://WWW.Example.org:443/a/b/?utm_source=t&b=2&a=1#x") == "example.org/a/b?a=1&b=2"
     )
     assert store.url_key("") is None and store.url_key(None) is None
+
+
+def test_load_stores_coded_records_and_refuses_what_is_not_one(tmp_path: Path) -> None:
+    from eventcoder.storing import load_records
+
+    source = tmp_path / "coded.jsonl"
+    no_text = aid_story("no-text", url=None)
+    del no_text["text"]
+    source.write_bytes(
+        b"\n".join(orjson.dumps(r) for r in (aid_story(), no_text, {"id": "x"})) + b"\n{broken\n"
+    )
+    conn = _db(tmp_path)
+    errors: list[str] = []
+    put, refused = load_records(conn, [source], lambda e: errors.append(f"{e.item}: {e.reason}"))
+    assert (put.inserted, refused) == (1, 3)
+    assert errors[0].startswith(f"{source}:2: ") and "no text" in errors[0]
+    assert "not an eventcoder article record" in errors[1] and "malformed JSON" in errors[2]
+    assert queries.get_article(conn, "story-1") == aid_story()

@@ -153,6 +153,32 @@ def ingest(
     raise typer.Exit(1 if counts.failed else 0)
 
 
+@app.command()
+def load(
+    sources: Annotated[list[Path], typer.Argument(help="Coded JSONL files or batch output folders.")],
+    db: DbOpt = Path("events.db"),
+    no_dedup: Annotated[bool, typer.Option("--no-dedup", help="Skip re-clustering events.")] = False,
+) -> None:
+    """Store records already coded (by `code` or `batch`, text included) without coding them again."""
+    from eventcoder import store
+    from eventcoder.storing import dedup_store, load_records
+
+    def on_error(err: Any) -> None:
+        typer.echo(f"error: {err.item}: {err.reason}", err=True)
+
+    try:
+        conn = store.connect(db)
+        put, refused = load_records(conn, sources, on_error)
+        clustered = None if no_dedup else dedup_store(conn)
+    except (EventcoderError, OSError, ValueError) as exc:
+        _fail(str(exc))
+    typer.echo(f"records stored: {put.inserted} new, {put.updated} updated, {put.unchanged} unchanged, "
+               f"{put.merged} duplicates merged; refused: {refused}", err=True)  # fmt: skip
+    if clustered:
+        typer.echo(_clusters_summary(clustered), err=True)
+    raise typer.Exit(1 if refused else 0)
+
+
 def _clusters_summary(c: dict[str, int]) -> str:
     return (f"event mentions: {c['mentions']:,} in {c['clusters']:,} clusters "
             f"({c['merged_clusters']:,} reported more than once)")  # fmt: skip

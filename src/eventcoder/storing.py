@@ -6,6 +6,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -69,6 +70,54 @@ def ingest(
         with store.transaction(conn):
             store.put_article(conn, result, coder, counts.put)
     return counts
+
+
+def load_records(
+    conn: sqlite3.Connection, sources: list[Path], on_error: Callable[[InputError], None] | None = None
+) -> tuple[store.PutCounts, int]:
+    """Store article records already coded (``eventcoder code`` output, or ``batch`` folders) without coding.
+
+    A batch folder's records keep its coder fingerprint; records from a plain file are marked "loaded".
+    Returns the put counts and how many records were refused (no text, malformed JSON).
+    """
+    from eventcoder.batch import MANIFEST, read_shards
+
+    counts, refused = store.PutCounts(), 0
+    for source in sources:
+        if source.is_dir():
+            job = (
+                orjson.loads((source / MANIFEST).read_bytes())["job"] if (source / MANIFEST).exists() else {}
+            )
+            records: Iterable[tuple[str, Any]] = (
+                (f"{source}#{i}", r) for i, r in enumerate(read_shards(source))
+            )
+            coder = str(job.get("coder", "loaded"))
+        else:
+            records = _jsonl_records(source)
+            coder = "loaded"
+        for item, record in records:
+            try:
+                if isinstance(record, str):
+                    raise store.StoreError(record)
+                if not isinstance(record, dict) or "events" not in record:
+                    raise store.StoreError("not an eventcoder article record")
+                with store.transaction(conn):
+                    store.put_article(conn, record, coder, counts)
+            except (store.StoreError, KeyError, TypeError) as exc:
+                refused += 1
+                if on_error:
+                    on_error(InputError(item, str(exc), "load"))
+    return counts, refused
+
+
+def _jsonl_records(path: Path) -> Iterator[tuple[str, Any]]:
+    with path.open("rb") as f:
+        for lineno, line in enumerate(f, 1):
+            if line.strip():
+                try:
+                    yield f"{path}:{lineno}", orjson.loads(line)
+                except orjson.JSONDecodeError as exc:
+                    yield f"{path}:{lineno}", f"malformed JSON: {exc}"
 
 
 def code_and_store(

@@ -278,3 +278,45 @@ def test_load_stores_coded_records_and_refuses_what_is_not_one(tmp_path: Path) -
     assert errors[0].startswith(f"{source}:2: ") and "no text" in errors[0]
     assert "not an eventcoder article record" in errors[1] and "malformed JSON" in errors[2]
     assert queries.get_article(conn, "story-1") == aid_story()
+
+
+@pytest.mark.model
+def test_killed_ingest_run_again_gives_the_same_database(tmp_path: Path) -> None:
+    """SIGKILL `eventcoder ingest` mid-run, run it again: the same rows as a run never interrupted."""
+    import json
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    corpus = tmp_path / "corpus.jsonl"
+    pairs = [("Chile", "Peru"), ("France", "Germany"), ("Japan", "China"), ("Kenya", "Uganda")]
+    rows = [
+        {"id": f"a{i}", "text": f"{a} condemned {b} on Monday over incident {i}.", "date": "2021-06-01",
+         "url": f"https://x.example/{i}"}
+        for i, (a, b) in enumerate(pairs * 10)
+    ]  # fmt: skip
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+    def ingest(db: Path) -> subprocess.Popen[bytes]:
+        cmd = [sys.executable, "-m", "eventcoder", "ingest", str(corpus), "--db", str(db)]
+        return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    assert ingest(tmp_path / "clean.db").wait(300) == 0
+    killed = tmp_path / "killed.db"
+    proc = ingest(killed)
+    deadline = time.monotonic() + 300
+    stored = 0
+    while stored < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        try:
+            reader = store.connect(killed, readonly=True)
+            stored = reader.execute("SELECT count(*) FROM articles").fetchone()[0]
+            reader.close()
+        except (store.StoreError, sqlite3.Error):
+            continue
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(30)
+    assert 5 <= stored < 40, "the run was not interrupted mid-way"
+    assert ingest(killed).wait(300) == 0
+    assert list(store.dump(store.connect(killed))) == list(store.dump(store.connect(tmp_path / "clean.db")))

@@ -5,6 +5,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 
@@ -118,6 +119,10 @@ def test_post_body_size_is_bounded(db: Path) -> None:
     small = TestClient(create_app(db, replace(load_settings(), max_article_bytes=1000)))
     r = small.post("/api/articles", json={"text": "Chile condemned Peru. " * 200_000})
     assert r.status_code == 413 and "limit" in r.json()["detail"][0]["msg"]
+    big = orjson.dumps({"text": "Chile condemned Peru. " * 200_000})
+    chunks = (big[i : i + 65536] for i in range(0, len(big), 65536))  # chunked: no Content-Length
+    r = small.post("/api/articles", content=chunks, headers={"content-type": "application/json"})
+    assert r.status_code == 413
     r = small.post("/api/articles", json={"text": "Chile condemned Peru. " * 100})  # under the body limit
     assert r.status_code == 422 and "over the 1,000 limit" in r.json()["detail"][0]["msg"]
 

@@ -159,12 +159,13 @@ def _open_job(out: Path, job: dict[str, Any]) -> None:
         _atomic_write(path, orjson.dumps({"job": job, "complete": False}, option=orjson.OPT_INDENT_2))
 
 
-def _finish(out: Path, job: dict[str, Any], counts: BatchCounts, read_all: bool) -> None:
+def _finish(out: Path, job: dict[str, Any], counts: BatchCounts) -> None:
+    """The final manifest: every input item is in a done shard."""
     shards = done_shards(out)
     totals = {k: sum(c[k] for c in shards.values()) for k in ("items", "coded", "failed", "events")}
     manifest = {
         "job": job,
-        "complete": read_all,
+        "complete": True,
         "eventcoder": __version__,
         "totals": totals,
         "skipped_records": counts.skipped_records,
@@ -208,7 +209,7 @@ def run_batch(
     else:
         _run_local(todo, out, settings, workers, shard_size, include_text, counts, progress)
     counts.skipped_records = dict(stats.skipped)
-    _finish(out, job, counts, read_all=True)
+    _finish(out, job, counts)
     return counts
 
 

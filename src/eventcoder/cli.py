@@ -206,19 +206,32 @@ def serve(
     db: DbOpt = Path("events.db"),
     host: Annotated[str, typer.Option("--host", help="Listen address (default loopback).")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port.")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Server processes.")] = 1,
+    access_log: Annotated[bool, typer.Option("--access-log/--no-access-log", help="Log requests.")] = True,
     config: ConfigOpt = None,
     dicts: DictOpt = None,
 ) -> None:
     """Serve the HTTP API (/api, docs at /docs) and the web explorer (/) over a store."""
+    import os
+
     import uvicorn
 
     from eventcoder.api import create_app
 
     try:
-        api = create_app(db, _settings(config, dicts))
+        settings = _settings(config, dicts)
+        api = create_app(db, settings)  # also creates or migrates the store, once, before any worker starts
     except EventcoderError as exc:
         _fail(str(exc))
-    uvicorn.run(api, host=host, port=port, log_level="info")
+    if workers == 1:
+        uvicorn.run(api, host=host, port=port, log_level="info", access_log=access_log)
+        return
+    os.environ["EVENTCODER_SERVE_DB"] = str(db.resolve())
+    os.environ["EVENTCODER_DICTIONARIES"] = ",".join(settings.dictionaries)
+    if config is not None:
+        os.environ["EVENTCODER_SERVE_CONFIG"] = str(config.resolve())
+    uvicorn.run("eventcoder.api:app_from_env", factory=True, host=host, port=port, workers=workers,
+                log_level="info", access_log=access_log)  # fmt: skip
 
 
 @app.command()

@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 
 from eventcoder.errors import EventcoderError
+from eventcoder.queries import read_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -84,25 +85,12 @@ def export(conn: sqlite3.Connection, fmt: str, out: Path, *, include_all: bool =
         raise ExportError(f"unknown export format {fmt!r}: use one of {', '.join(FORMATS)}")
     out = Path(out)
     try:
-        with _snapshot(conn):
+        with read_snapshot(conn):
             counts = writers[name](conn, out)
     except OSError as exc:
         raise ExportError(f"{out}: cannot write ({exc.strerror or exc})") from exc
     log.info("exported %s to %s: %s", name, out, counts)
     return counts
-
-
-@contextmanager
-def _snapshot(conn: sqlite3.Connection) -> Iterator[None]:
-    """One read transaction, so every table of an export comes from the same state of the store."""
-    if conn.in_transaction:
-        yield
-        return
-    conn.execute("BEGIN")
-    try:
-        yield
-    finally:
-        conn.execute("ROLLBACK")
 
 
 @contextmanager

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -68,10 +70,39 @@ class EventFilter:
             if value:
                 clauses.append(f"({role}_country = ? OR ({role}_code >= ? AND {role}_code < ?))")
                 params += [value, value, _after_prefix(value)]
+        rest, rest_params = self._other_clauses()
+        return _where(clauses + rest, params + rest_params)
+
+    def branches(self) -> list[tuple[str, list[Any]]]:
+        """``where()`` as disjoint conjunctions: a row matches ``where()`` iff it matches exactly one branch.
+
+        A source or target matches the country or an actor-code prefix. SQLite answers that OR through two
+        indexes and then reads every matching row from the (wide) events table, which is slow; split into
+        "country = X" and "code starts with X and country IS NOT X", each branch is answered from one
+        index alone (the events indexes cover every filter column), and the branches' counts add up.
+        """
+        alternatives: list[tuple[list[str], list[Any]]] = [([], [])]
+        for role in ("source", "target"):
+            value = getattr(self, role)
+            if value:
+                by_country = (f"{role}_country = ?", [value])
+                by_code = (f"{role}_code >= ? AND {role}_code < ? AND {role}_country IS NOT ?",
+                           [value, _after_prefix(value), value])  # fmt: skip
+                alternatives = [([*c, t], p + tp) for c, p in alternatives for t, tp in (by_country, by_code)]
+        # Status has seven values, most rows have one of two: with another filter to use, keep SQLite (which
+        # has no statistics to tell) from choosing the status index, e.g. for target=CHN&status=asserted.
+        others = any((self.source, self.target, self.cameo, self.plover, self.article_id, self.date_from,
+                      self.date_to))  # fmt: skip
+        rest, rest_params = self._other_clauses(status_column="+status" if others else "status")
+        return [_where(c + rest, p + rest_params) for c, p in alternatives]
+
+    def _other_clauses(self, status_column: str = "status") -> tuple[list[str], list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
         if self.cameo:
             clauses.append("cameo >= ? AND cameo < ?")
             params += [self.cameo, _after_prefix(self.cameo)]
-        for name, column in (("plover", "plover"), ("status", "status"), ("article_id", "article_id")):
+        for name, column in (("plover", "plover"), ("status", status_column), ("article_id", "article_id")):
             if getattr(self, name):
                 clauses.append(f"{column} = ?")
                 params.append(getattr(self, name))
@@ -81,7 +112,11 @@ class EventFilter:
         if self.date_to:
             clauses.append("date <= ?")
             params.append(self.date_to)
-        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+        return clauses, params
+
+
+def _where(clauses: list[str], params: list[Any]) -> tuple[str, list[Any]]:
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
 def _after_prefix(prefix: str) -> str:
@@ -153,19 +188,45 @@ def list_events(
 ) -> dict[str, Any]:
     f = f.checked()
     limit, offset = _page(page, per_page)
-    where, params = f.where()
-    total = conn.execute(f"SELECT count(*) FROM events{where}", params).fetchone()[0]
-    rows = conn.execute(
-        f"SELECT article_id, id, record FROM events{where} ORDER BY date DESC, article_id DESC, id DESC "
-        "LIMIT ? OFFSET ?",
-        [*params, limit, offset],
-    ).fetchall()
-    clusters = _clusters_of(conn, [(aid, eid) for aid, eid, _ in rows])
+    # The count and the page's keys come from the indexes alone (see EventFilter.branches), the page's keys
+    # from the branches that have rows; only the page's rows are read from the table, for their records.
+    # One read transaction, so the page's branches are the ones counted.
+    branches = f.branches()
+    with read_snapshot(conn):
+        counts = conn.execute(
+            "SELECT " + ", ".join(f"(SELECT count(*) FROM events{where})" for where, _ in branches),
+            [p for _, branch_params in branches for p in branch_params],
+        ).fetchone()
+        total = sum(counts)
+        found = [branch for branch, n in zip(branches, counts, strict=True) if n]
+        rows = []
+        if offset < total:
+            keys = " UNION ALL ".join(f"SELECT date, article_id, id FROM events{where}" for where, _ in found)
+            rows = conn.execute(
+                f"SELECT e.article_id, e.id, e.record FROM ({keys} ORDER BY date DESC, article_id DESC, "
+                "id DESC LIMIT ? OFFSET ?) AS k JOIN events e ON e.article_id = k.article_id AND e.id = k.id "
+                "ORDER BY k.date DESC, k.article_id DESC, k.id DESC",
+                [*(p for _, branch_params in found for p in branch_params), limit, offset],
+            ).fetchall()
+        clusters = _clusters_of(conn, [(aid, eid) for aid, eid, _ in rows])
     items = [
         {"article_id": aid, "cluster_id": clusters.get((aid, eid)), **orjson.loads(rec)}
         for aid, eid, rec in rows
     ]
     return {"total": total, "page": page, "per_page": limit, "filters": _filters(f), "items": items}
+
+
+@contextmanager
+def read_snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+    """One read transaction (unless one is open already): the statements inside see one state of the store."""
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        conn.execute("ROLLBACK")
 
 
 def _clusters_of(conn: sqlite3.Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
@@ -265,13 +326,16 @@ def timeline(conn: sqlite3.Connection, source: str, target: str, interval: str =
     if interval not in INTERVALS:
         raise QueryError("interval", f"{interval!r} is not one of {', '.join(INTERVALS)}")
     f = EventFilter(source=source, target=target, date_from=date_from, date_to=date_to).checked()
-    where, params = f.where()
-    where += (" AND" if where else " WHERE") + " date IS NOT NULL"
+    branches = f.branches()
+    dated = " UNION ALL ".join(
+        f"SELECT date, quad_class, goldstein FROM events{where or ' WHERE 1'} AND date IS NOT NULL"
+        for where, _ in branches
+    )
     rows = conn.execute(
         f"SELECT {_PERIOD[interval]} AS period, count(*), "
         "sum(quad_class = 1), sum(quad_class = 2), sum(quad_class = 3), sum(quad_class = 4), "
-        f"round(sum(goldstein), 2) FROM events{where} GROUP BY period ORDER BY period",
-        params,
+        f"round(sum(goldstein), 2) FROM ({dated}) GROUP BY period ORDER BY period",
+        [p for _, branch_params in branches for p in branch_params],
     ).fetchall()
     periods = [
         {"period": p, "events": n, "quad_class": {"1": q1, "2": q2, "3": q3, "4": q4}, "goldstein": g}
@@ -295,13 +359,17 @@ def list_claims(conn: sqlite3.Connection, relation: str | None = None, article_i
         params.append(article_id)
     where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
     total = conn.execute(f"SELECT count(*) FROM claims c{where}", params).fetchone()[0]
+    # The page's keys first, walking the articles newest first (index articles_date) and each one's claims,
+    # so paging stops early; the records are read for the page's rows only.
     rows = conn.execute(
-        "SELECT c.article_id, a.title, c.from_id, c.to_id, c.relation, fa.record, ta.record, te.record "
-        "FROM claims c JOIN articles a ON a.id = c.article_id "
-        "LEFT JOIN attributions fa ON fa.article_id = c.article_id AND fa.id = c.from_id "
-        "LEFT JOIN attributions ta ON ta.article_id = c.article_id AND ta.id = c.to_id "
-        f"LEFT JOIN events te ON te.article_id = c.article_id AND te.id = c.to_id{where} "
-        "ORDER BY a.date DESC, c.article_id, c.from_id, c.to_id LIMIT ? OFFSET ?",
+        "SELECT k.article_id, a.title, k.from_id, k.to_id, k.relation, fa.record, ta.record, te.record FROM ("
+        "SELECT c.article_id, c.from_id, c.to_id, c.relation, a.date FROM articles a CROSS JOIN claims c "
+        f"ON c.article_id = a.id{where} ORDER BY a.date DESC, c.article_id, c.from_id, c.to_id "
+        "LIMIT ? OFFSET ?) AS k JOIN articles a ON a.id = k.article_id "
+        "LEFT JOIN attributions fa ON fa.article_id = k.article_id AND fa.id = k.from_id "
+        "LEFT JOIN attributions ta ON ta.article_id = k.article_id AND ta.id = k.to_id "
+        "LEFT JOIN events te ON te.article_id = k.article_id AND te.id = k.to_id "
+        "ORDER BY k.date DESC, k.article_id, k.from_id, k.to_id",
         [*params, limit, offset],
     ).fetchall()
     items = []

@@ -81,14 +81,25 @@ MIGRATIONS: tuple[str, ...] = (
         record BLOB NOT NULL,
         PRIMARY KEY (article_id, id)
     ) WITHOUT ROWID;
-    CREATE INDEX events_date ON events(date, article_id, id);
-    CREATE INDEX events_source ON events(source_code, date);
-    CREATE INDEX events_source_country ON events(source_country, date);
-    CREATE INDEX events_target ON events(target_code, date);
-    CREATE INDEX events_target_country ON events(target_country, date);
-    CREATE INDEX events_cameo ON events(cameo, date);
-    CREATE INDEX events_plover ON events(plover, date);
-    CREATE INDEX events_status ON events(status, date);
+    -- Each events index leads with one filter column, then the list order (date, article_id, id), then
+    -- every other filter column and the timeline's: list_events and timeline are answered from one index
+    -- alone (see queries.EventFilter.branches), reading the wide table rows only for the page's records.
+    CREATE INDEX events_date ON events(date, article_id, id, source_country,
+        source_code, target_country, target_code, cameo, plover, status, quad_class, goldstein);
+    CREATE INDEX events_source ON events(source_code, date, article_id, id,
+        source_country, target_country, target_code, cameo, plover, status, quad_class, goldstein);
+    CREATE INDEX events_source_country ON events(source_country, date, article_id, id,
+        source_code, target_country, target_code, cameo, plover, status, quad_class, goldstein);
+    CREATE INDEX events_target ON events(target_code, date, article_id, id,
+        source_country, source_code, target_country, cameo, plover, status, quad_class, goldstein);
+    CREATE INDEX events_target_country ON events(target_country, date, article_id, id,
+        source_country, source_code, target_code, cameo, plover, status, quad_class, goldstein);
+    CREATE INDEX events_cameo ON events(cameo, date, article_id, id,
+        source_country, source_code, target_country, target_code, plover, status, quad_class, goldstein);
+    CREATE INDEX events_plover ON events(plover, date, article_id, id,
+        source_country, source_code, target_country, target_code, cameo, status, quad_class, goldstein);
+    CREATE INDEX events_status ON events(status, date, article_id, id,
+        source_country, source_code, target_country, target_code, cameo, plover, quad_class, goldstein);
 
     CREATE TABLE attributions (
         article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE ON UPDATE CASCADE,

@@ -5,6 +5,7 @@ Usage: python bench/batch_bench.py [--corpus PATH] [--limit N] [--runs code,batc
 Runs each command as users do, as a subprocess, end to end (model loading included), on the article texts
 of ../shared/data/attribution/polnear-train.jsonl written out as one JSONL file. The memory of every
 process in the command's tree is sampled with psutil every 0.2 s; "peak RSS per process" is the largest.
+Batch runs use --shard-size 50 (17 shards for 840 articles): Dask parallelism is across shards.
 Targets (issue #5): batch --workers 1 within 5% of code; Dask LocalCluster within 15% of the local batch
 at the same worker count. Results are printed and written to bench/results/batch.json.
 """
@@ -30,9 +31,9 @@ DEFAULT_CORPUS = ROOT.parent / "shared/data/attribution/polnear-train.jsonl"
 EVENTCODER = [sys.executable, "-m", "eventcoder"]
 
 
-def _commands(corpus: Path, work: Path) -> dict[str, list[str]]:
+def _commands(corpus: Path, work: Path, shard_size: int) -> dict[str, list[str]]:
     code = [*EVENTCODER, "code", str(corpus), "--no-text"]
-    batch = [*EVENTCODER, "batch", str(corpus), "--no-text"]
+    batch = [*EVENTCODER, "batch", str(corpus), "--no-text", "--shard-size", str(shard_size)]
     return {
         "code": [*code, "-o", str(work / "code.jsonl")],
         "code2": [*code, "--workers", "2", "-o", str(work / "c2.jsonl")],
@@ -91,6 +92,8 @@ def main() -> int:
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--runs", default="code,batch1,code2,batch2,dask2")
+    # Dask runs one task per shard, so a corpus needs several shards per worker to keep them all busy.
+    ap.add_argument("--shard-size", type=int, default=50)
     args = ap.parse_args()
     if not args.corpus.is_file():
         print(f"bench: {args.corpus} is absent; nothing to measure")
@@ -104,7 +107,8 @@ def main() -> int:
         work = Path(tmp)
         corpus = work / "corpus.jsonl"
         corpus.write_text("".join(json.dumps({"id": str(i), "text": t}) + "\n" for i, t in enumerate(texts)))
-        commands = _commands(corpus, work)
+        commands = _commands(corpus, work, args.shard_size)
+        results["shard_size"] = args.shard_size
         for name in args.runs.split(","):
             r = results[name] = run(commands[name])
             rate = len(texts) / r["seconds"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 from itertools import pairwise
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,7 +20,7 @@ from markupsafe import Markup
 from eventcoder import queries
 from eventcoder.queries import EventFilter, QueryError
 
-_TEMPLATES = Jinja2Templates(directory=str(__import__("pathlib").Path(__file__).with_name("templates")))
+_TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 QUAD_NAMES = {
     "1": "verbal cooperation",
     "2": "material cooperation",

@@ -18,6 +18,7 @@ RELATIONS = ("denies", "disputes", "confirms", "repeats")
 MAX_PER_PAGE = 500
 CLUSTER_COLUMNS = ("id", "key", "source", "target", "cameo_root", "cameo", "date_first", "date_last",
                    "n_mentions", "n_articles", "n_sources")  # fmt: skip
+_CLUSTER_SELECT = f"SELECT {', '.join(CLUSTER_COLUMNS)} FROM clusters"
 _CODE = re.compile(r"^[A-Z0-9]{1,30}$")
 
 
@@ -62,19 +63,8 @@ class EventFilter:
         return EventFilter(**values, status=self.status or None, date_from=self.date_from or None,
                            date_to=self.date_to or None, article_id=self.article_id or None)  # fmt: skip
 
-    def where(self) -> tuple[str, list[Any]]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        for role in ("source", "target"):
-            value = getattr(self, role)
-            if value:
-                clauses.append(f"({role}_country = ? OR ({role}_code >= ? AND {role}_code < ?))")
-                params += [value, value, _after_prefix(value)]
-        rest, rest_params = self._other_clauses()
-        return _where(clauses + rest, params + rest_params)
-
     def branches(self) -> list[tuple[str, list[Any]]]:
-        """``where()`` as disjoint conjunctions: a row matches ``where()`` iff it matches exactly one branch.
+        """The filter as disjoint WHERE clauses: a row matches the filter iff it matches exactly one branch.
 
         A source or target matches the country or an actor-code prefix. SQLite answers that OR through two
         indexes and then reads every matching row from the (wide) events table, which is slow; split into
@@ -86,8 +76,8 @@ class EventFilter:
             value = getattr(self, role)
             if value:
                 by_country = (f"{role}_country = ?", [value])
-                by_code = (f"{role}_code >= ? AND {role}_code < ? AND {role}_country IS NOT ?",
-                           [value, _after_prefix(value), value])  # fmt: skip
+                code_clause, code_params = _prefix(f"{role}_code", value)
+                by_code = (f"{code_clause} AND {role}_country IS NOT ?", [*code_params, value])
                 alternatives = [([*c, t], p + tp) for c, p in alternatives for t, tp in (by_country, by_code)]
         # Status has seven values, most rows have one of two: with another filter to use, keep SQLite (which
         # has no statistics to tell) from choosing the status index, e.g. for target=CHN&status=asserted.
@@ -100,8 +90,9 @@ class EventFilter:
         clauses: list[str] = []
         params: list[Any] = []
         if self.cameo:
-            clauses.append("cameo >= ? AND cameo < ?")
-            params += [self.cameo, _after_prefix(self.cameo)]
+            clause, bounds = _prefix("cameo", self.cameo)
+            clauses.append(clause)
+            params += bounds
         for name, column in (("plover", "plover"), ("status", status_column), ("article_id", "article_id")):
             if getattr(self, name):
                 clauses.append(f"{column} = ?")
@@ -117,6 +108,11 @@ class EventFilter:
 
 def _where(clauses: list[str], params: list[Any]) -> tuple[str, list[Any]]:
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _prefix(column: str, prefix: str) -> tuple[str, list[Any]]:
+    """``column`` starts with ``prefix``, as a range an index can answer (LIKE could not use one)."""
+    return f"{column} >= ? AND {column} < ?", [prefix, _after_prefix(prefix)]
 
 
 def _after_prefix(prefix: str) -> str:
@@ -256,14 +252,12 @@ def list_clusters(
     f = EventFilter(source=source, target=target, cameo=cameo, date_from=date_from, date_to=date_to).checked()
     limit, offset = _page(page, per_page)
     clauses, params = ["n_mentions >= ?"], list[Any]([min_mentions])
-    for role in ("source", "target"):
-        value = getattr(f, role)
+    for column in ("source", "target", "cameo"):
+        value = getattr(f, column)
         if value:
-            clauses.append(f"{role} >= ? AND {role} < ?")
-            params += [value, _after_prefix(value)]
-    if f.cameo:
-        clauses.append("cameo >= ? AND cameo < ?")
-        params += [f.cameo, _after_prefix(f.cameo)]
+            clause, bounds = _prefix(column, value)
+            clauses.append(clause)
+            params += bounds
     if f.date_from:
         clauses.append("date_last >= ?")
         params.append(f.date_from)
@@ -272,16 +266,15 @@ def list_clusters(
         params.append(f.date_to)
     where = " WHERE " + " AND ".join(clauses)
     total = conn.execute(f"SELECT count(*) FROM clusters{where}", params).fetchone()[0]
-    keys = CLUSTER_COLUMNS
     rows = conn.execute(
-        f"SELECT {', '.join(keys)} FROM clusters{where} ORDER BY date_first DESC, id DESC LIMIT ? OFFSET ?",
+        f"{_CLUSTER_SELECT}{where} ORDER BY date_first DESC, id DESC LIMIT ? OFFSET ?",
         [*params, limit, offset],
     ).fetchall()
     return {
         "total": total,
         "page": page,
         "per_page": limit,
-        "items": [dict(zip(keys, r, strict=True)) for r in rows],
+        "items": [dict(zip(CLUSTER_COLUMNS, r, strict=True)) for r in rows],
     }
 
 
@@ -304,9 +297,8 @@ def get_cluster(conn: sqlite3.Connection, cluster_id: int) -> dict[str, Any] | N
 
 
 def _cluster_row(conn: sqlite3.Connection, cluster_id: int) -> dict[str, Any] | None:
-    keys = CLUSTER_COLUMNS
-    row = conn.execute(f"SELECT {', '.join(keys)} FROM clusters WHERE id = ?", (cluster_id,)).fetchone()
-    return dict(zip(keys, row, strict=True)) if row else None
+    row = conn.execute(f"{_CLUSTER_SELECT} WHERE id = ?", (cluster_id,)).fetchone()
+    return dict(zip(CLUSTER_COLUMNS, row, strict=True)) if row else None
 
 
 def _filters(f: EventFilter) -> dict[str, Any]:

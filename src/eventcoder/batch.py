@@ -192,11 +192,12 @@ def run_batch(
 
     if shard_size < 1:
         raise BatchError("--shard-size must be 1 or more")
+    coder = coder_fingerprint(settings)
     job = {
         "inputs": _input_signature(inputs),
         "shard_size": shard_size,
         "include_text": include_text,
-        "coder": coder_fingerprint(settings),
+        "coder": coder,
     }
     _open_job(out, job)
     done = done_shards(out)
@@ -205,7 +206,7 @@ def run_batch(
     items = read_inputs(inputs, settings.max_article_bytes, stats=stats)
     todo = _pending(items, done, shard_size, counts, progress)
     if dask:
-        _run_dask(todo, out, settings, workers, shard_size, dask, include_text, counts, progress)
+        _run_dask(todo, out, settings, workers, shard_size, dask, include_text, counts, progress, coder)
     else:
         _run_local(todo, out, settings, workers, shard_size, include_text, counts, progress)
     counts.skipped_records = dict(stats.skipped)
@@ -291,7 +292,7 @@ def _shards_of(todo: Iterator[tuple[int, Item]], shard_size: int) -> Iterator[li
 
 # ----------------------------------------------------------------------------------------------- dask
 
-_WORKER_PIPELINES: dict[Settings, Any] = {}
+_WORKER_PIPELINES: dict[Settings, tuple[Any, str]] = {}  # per worker process: (pipeline, coder fingerprint)
 
 
 def code_shard(
@@ -305,11 +306,11 @@ def code_shard(
     from eventcoder.pipeline import load_pipeline
     from eventcoder.runner import code_items
 
-    pipeline = _WORKER_PIPELINES.get(settings)
-    if pipeline is None:
-        pipeline = _WORKER_PIPELINES[settings] = load_pipeline(settings)
+    if settings not in _WORKER_PIPELINES:
+        _WORKER_PIPELINES[settings] = (load_pipeline(settings), coder_fingerprint(settings))
+    pipeline, coder = _WORKER_PIPELINES[settings]
     results = code_items([item for _, item in items], settings, 1, include_text, pipeline=pipeline)
-    return coder_fingerprint(settings), [(seq, r) for (seq, _), r in zip(items, results, strict=True)]
+    return coder, [(seq, r) for (seq, _), r in zip(items, results, strict=True)]
 
 
 def _run_dask(
@@ -322,10 +323,10 @@ def _run_dask(
     include_text: bool,
     counts: BatchCounts,
     progress: Callable[[int, int | None], None] | None,
+    coder: str,
 ) -> None:
     from distributed import Client, LocalCluster, wait
 
-    coder = coder_fingerprint(settings)
     with contextlib.ExitStack() as stack:
         if address == "local":
             cluster = stack.enter_context(

@@ -1,11 +1,14 @@
 """Benchmark: `eventcoder batch` against `eventcoder code`, and a Dask LocalCluster against the local batch.
 
 Usage: python bench/batch_bench.py [--corpus PATH] [--limit N] [--runs code,batch1,batch2,dask2,code2]
+                                   [--repeat N] [--shard-size K]
 
 Runs each command as users do, as a subprocess, end to end (model loading included), on the article texts
 of ../shared/data/attribution/polnear-train.jsonl written out as one JSONL file. The memory of every
 process in the command's tree is sampled with psutil every 0.2 s; "peak RSS per process" is the largest.
-Batch runs use --shard-size 50 (17 shards for 840 articles): Dask parallelism is across shards.
+Batch runs use --shard-size 50 (17 shards for 840 articles). With --repeat N the commands run N times,
+interleaved (code, batch1, ..., code, batch1, ...), so that a slow spell of the machine does not fall on
+one command only, and each command's time is the median of its runs.
 Targets (issue #5): batch --workers 1 within 5% of code; Dask LocalCluster within 15% of the local batch
 at the same worker count. Results are printed and written to bench/results/batch.json.
 """
@@ -29,6 +32,9 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = ROOT.parent / "shared/data/attribution/polnear-train.jsonl"
 EVENTCODER = [sys.executable, "-m", "eventcoder"]
+
+
+OUT_DIRS = {"batch1": "b1", "batch2": "b2", "dask2": "d2"}
 
 
 def _commands(corpus: Path, work: Path, shard_size: int) -> dict[str, list[str]]:
@@ -92,7 +98,7 @@ def main() -> int:
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--runs", default="code,batch1,code2,batch2,dask2")
-    # Dask runs one task per shard, so a corpus needs several shards per worker to keep them all busy.
+    ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--shard-size", type=int, default=50)
     args = ap.parse_args()
     if not args.corpus.is_file():
@@ -108,13 +114,21 @@ def main() -> int:
         corpus = work / "corpus.jsonl"
         corpus.write_text("".join(json.dumps({"id": str(i), "text": t}) + "\n" for i, t in enumerate(texts)))
         commands = _commands(corpus, work, args.shard_size)
-        results["shard_size"] = args.shard_size
-        for name in args.runs.split(","):
-            r = results[name] = run(commands[name])
-            rate = len(texts) / r["seconds"]
-            print(f"{name:7} {r['seconds']:8.1f} s  {rate:6.2f} articles/s  peak RSS per process "
-                  f"{r['peak_rss_per_process_mb']:5} MB (tree {r['peak_rss_total_mb']} MB)")  # fmt: skip
-            shutil.rmtree(work / "b1", ignore_errors=True)
+        results["shard_size"], results["repeat"] = args.shard_size, args.repeat
+        names = args.runs.split(",")
+        runs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+        for _ in range(args.repeat):
+            for name in names:
+                if name in OUT_DIRS:  # a batch finding its shards done would only resume
+                    shutil.rmtree(work / OUT_DIRS[name], ignore_errors=True)
+                r = run(commands[name])
+                runs[name].append(r)
+                rate = len(texts) / r["seconds"]
+                print(f"{name:7} {r['seconds']:8.1f} s  {rate:6.2f} articles/s  peak RSS per process "
+                      f"{r['peak_rss_per_process_mb']:5} MB (tree {r['peak_rss_total_mb']} MB)")  # fmt: skip
+        for name, rs in runs.items():
+            results[name] = {**sorted(rs, key=lambda r: r["seconds"])[len(rs) // 2],
+                             "all_seconds": [r["seconds"] for r in rs]}  # fmt: skip
         results["same_records"] = _same(work)
     ratios = {
         "batch1_over_code": ("batch1", "code", 1.05),
@@ -134,6 +148,7 @@ def main() -> int:
 
 def _same(work: Path) -> dict[str, bool]:
     """Do the batch outputs hold the same records as `code` (sorted by id)?"""
+
     def records(paths: list[Path]) -> list[bytes]:
         return sorted(line for p in paths for line in p.read_bytes().splitlines() if line.strip())
 

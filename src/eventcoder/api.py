@@ -207,7 +207,7 @@ def create_app(db: str | Path, settings: Settings | None = None) -> FastAPI:
         per_page: Annotated[int, Query(ge=1, le=queries.MAX_PER_PAGE)] = 50,
     ) -> Response:
         f = EventFilter(source, target, cameo, plover, status, date_from, date_to, article_id)
-        return _json(queries.list_events(st.reader(), f, page, per_page))
+        return _json(queries.list_events(st.reader(), f, page, per_page, raw=True))
 
     @app.get(
         "/api/dyads/{source}/{target}/timeline", summary="Counts per QuadClass and Goldstein per interval"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import heapq
+import itertools
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -64,27 +67,35 @@ class EventFilter:
                            date_to=self.date_to or None, article_id=self.article_id or None)  # fmt: skip
 
     def branches(self) -> list[tuple[str, list[Any]]]:
-        """The filter as disjoint WHERE clauses: a row matches the filter iff it matches exactly one branch.
+        """The filter as disjoint branches: a row matches the filter iff it matches exactly one branch.
 
-        A source or target matches the country or an actor-code prefix. SQLite answers that OR through two
-        indexes and then reads every matching row from the (wide) events table, which is slow; split into
-        "country = X" and "code starts with X and country IS NOT X", each branch is answered from one
-        index alone (the events indexes cover every filter column), and the branches' counts add up.
+        Each branch is what follows "FROM events" (an optional INDEXED BY, then the WHERE clause), with its
+        parameters. A source or target matches the country or an actor-code prefix. SQLite answers that OR
+        through two indexes and then reads every matching row from the (wide) events table, which is slow;
+        split into "country = X" and "code starts with X and country IS NOT X", each branch is answered
+        from one index alone (the events indexes cover every filter column), and the branches' counts add
+        up. For a three-letter X, the second branch is the rows whose code does not start with their
+        country, which the small partial index events_{source,target}_other holds.
         """
-        alternatives: list[tuple[list[str], list[Any]]] = [([], [])]
+        alternatives: list[tuple[list[str], list[Any], str]] = [([], [], "")]
         for role in ("source", "target"):
             value = getattr(self, role)
             if value:
-                by_country = (f"{role}_country = ?", [value])
+                by_country = (f"{role}_country = ?", [value], "")
                 code_clause, code_params = _prefix(f"{role}_code", value)
-                by_code = (f"{code_clause} AND {role}_country IS NOT ?", [*code_params, value])
-                alternatives = [([*c, t], p + tp) for c, p in alternatives for t, tp in (by_country, by_code)]
+                if len(value) == 3:  # the code starts with X, so "country IS NOT X" is "... IS NOT code[:3]"
+                    by_code = (f"{code_clause} AND {role}_country IS NOT substr({role}_code, 1, 3)",
+                               code_params, f"events_{role}_other")  # fmt: skip
+                else:
+                    by_code = (f"{code_clause} AND {role}_country IS NOT ?", [*code_params, value], "")
+                alternatives = [([*c, t], p + tp, index or tindex) for c, p, index in alternatives
+                                for t, tp, tindex in (by_country, by_code)]  # fmt: skip
         # Status has seven values, most rows have one of two: with another filter to use, keep SQLite (which
         # has no statistics to tell) from choosing the status index, e.g. for target=CHN&status=asserted.
         others = any((self.source, self.target, self.cameo, self.plover, self.article_id, self.date_from,
                       self.date_to))  # fmt: skip
         rest, rest_params = self._other_clauses(status_column="+status" if others else "status")
-        return [_where(c + rest, p + rest_params) for c, p in alternatives]
+        return [_where(c + rest, p + rest_params, index) for c, p, index in alternatives]
 
     def _other_clauses(self, status_column: str = "status") -> tuple[list[str], list[Any]]:
         clauses: list[str] = []
@@ -106,8 +117,9 @@ class EventFilter:
         return clauses, params
 
 
-def _where(clauses: list[str], params: list[Any]) -> tuple[str, list[Any]]:
-    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+def _where(clauses: list[str], params: list[Any], index: str = "") -> tuple[str, list[Any]]:
+    hint = f" INDEXED BY {index}" if index else ""
+    return hint + ((" WHERE " + " AND ".join(clauses)) if clauses else ""), params
 
 
 def _prefix(column: str, prefix: str) -> tuple[str, list[Any]]:
@@ -180,13 +192,15 @@ def get_article(conn: sqlite3.Connection, article_id: str) -> dict[str, Any] | N
 
 
 def list_events(
-    conn: sqlite3.Connection, f: EventFilter, page: int = 1, per_page: int = 50
+    conn: sqlite3.Connection, f: EventFilter, page: int = 1, per_page: int = 50, raw: bool = False
 ) -> dict[str, Any]:
+    """A page of events, newest first, with the number of matches; ``raw`` gives items as orjson.Fragment
+    (the stored JSON with article_id and cluster_id put in front, not parsed), for JSON responses."""
     f = f.checked()
     limit, offset = _page(page, per_page)
-    # The count and the page's keys come from the indexes alone (see EventFilter.branches), the page's keys
-    # from the branches that have rows; only the page's rows are read from the table, for their records.
-    # One read transaction, so the page's branches are the ones counted.
+    # The count and the page's keys come from the indexes alone (see EventFilter.branches); only the page's
+    # rows are read from the table, for their records. One read transaction, so the page's branches are
+    # the ones counted.
     branches = f.branches()
     with read_snapshot(conn):
         counts = conn.execute(
@@ -194,22 +208,89 @@ def list_events(
             [p for _, branch_params in branches for p in branch_params],
         ).fetchone()
         total = sum(counts)
-        found = [branch for branch, n in zip(branches, counts, strict=True) if n]
-        rows = []
+        keys: list[tuple[str, str, str]] = []
         if offset < total:
-            keys = " UNION ALL ".join(f"SELECT date, article_id, id FROM events{where}" for where, _ in found)
-            rows = conn.execute(
-                f"SELECT e.article_id, e.id, e.record FROM ({keys} ORDER BY date DESC, article_id DESC, "
-                "id DESC LIMIT ? OFFSET ?) AS k JOIN events e ON e.article_id = k.article_id AND e.id = k.id "
-                "ORDER BY k.date DESC, k.article_id DESC, k.id DESC",
-                [*(p for _, branch_params in found for p in branch_params), limit, offset],
-            ).fetchall()
-        clusters = _clusters_of(conn, [(aid, eid) for aid, eid, _ in rows])
-    items = [
-        {"article_id": aid, "cluster_id": clusters.get((aid, eid)), **orjson.loads(rec)}
-        for aid, eid, rec in rows
-    ]
+            # Each branch's newest offset + limit keys, merged: a branch is read newest first from an index
+            # and stops at the page's end, unless it must be sorted (see _newest_keys).
+            need = offset + limit
+            found = [(branch, n) for branch, n in zip(branches, counts, strict=True) if n]
+            events = _event_count(conn) if any(_ranges_only(where) for (where, _), _ in found) else 0
+            newest = [_newest_keys(conn, branch, n, need, events) for branch, n in found]
+            keys = list(itertools.islice(heapq.merge(*newest, reverse=True), offset, need))
+        rows = _records(conn, [(aid, eid) for _, aid, eid in keys])
+        clusters = _clusters_of(conn, [(aid, eid) for _, aid, eid in keys])
+    items = [_event_item(aid, clusters.get((aid, eid)), rows[aid, eid], raw) for _, aid, eid in keys]
     return {"total": total, "page": page, "per_page": limit, "filters": _filters(f), "items": items}
+
+
+def _event_item(article_id: str, cluster_id: int | None, record: bytes, raw: bool) -> Any:
+    if raw and len(record) > 2 and b'"article_id"' not in record and b'"cluster_id"' not in record:
+        head = b'{"article_id":%b,"cluster_id":%b,' % (orjson.dumps(article_id), orjson.dumps(cluster_id))
+        return orjson.Fragment(head + record[1:])
+    return {"article_id": article_id, "cluster_id": cluster_id, **orjson.loads(record)}
+
+
+def _ranges_only(where: str) -> bool:
+    """A branch with no equality clause (nor a partial index): no index narrows it and reads it newest
+    first."""
+    return " = ?" not in where and "INDEXED BY" not in where
+
+
+def _newest_keys(
+    conn: sqlite3.Connection, branch: tuple[str, list[Any]], n: int, need: int, events: int
+) -> list[tuple[str, str, str]]:
+    """The branch's newest ``need`` keys (date, article id, event id), newest first; ``n`` rows match.
+
+    A branch with an equality clause (a country, a status) is read newest first from that column's index.
+    A branch of ranges alone (a CAMEO or actor-code prefix, dates) is either read from the range's index
+    and sorted, which costs all n matches, or read newest first from the date index, skipping rows that
+    do not match until ``need`` are found, which costs about need * events / n. SQLite cannot tell which
+    is cheaper (it has no statistics), but the count just made can: the date index when n * n exceeds
+    need * events, e.g. CAMEO root 04 among 100,000 events.
+    """
+    where, params = branch
+    hint = " INDEXED BY events_date" if _ranges_only(where) and n * n > need * events else ""
+    rows = conn.execute(
+        f"SELECT coalesce(date, ''), article_id, id FROM events{hint}{where} "
+        "ORDER BY date DESC, article_id DESC, id DESC LIMIT ?",
+        [*params, need],
+    ).fetchall()
+    return [tuple(r) for r in rows]
+
+
+def _event_count(conn: sqlite3.Connection) -> int:
+    """The number of events, counted again only when the store has changed (a plan choice needs no more).
+
+    PRAGMA data_version changes with other connections' commits, total_changes with this one's. The count
+    is kept on connections from store.connect, which take attributes.
+    """
+    version = (conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes)
+    cached = getattr(conn, "event_count", None)
+    if cached is None or cached[0] != version:
+        cached = (version, conn.execute("SELECT count(*) FROM events").fetchone()[0])
+        with contextlib.suppress(AttributeError):  # a plain sqlite3.Connection: counted every time
+            conn.event_count = cached  # type: ignore[attr-defined]
+    return int(cached[1])
+
+
+def _records(conn: sqlite3.Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], bytes]:
+    rows = _join_keys(conn, keys, "SELECT e.article_id, e.id, e.record FROM k JOIN events e "
+                                  "ON e.article_id = k.a AND e.id = k.i")  # fmt: skip
+    return {(aid, eid): rec for aid, eid, rec in rows}
+
+
+def _join_keys(conn: sqlite3.Connection, keys: list[tuple[str, str]], select: str) -> list[Any]:
+    """``select`` over a table k(a, i) of the (article id, event id) ``keys``.
+
+    A join from the keys, which SQLite answers with one primary-key search per key; a row-value IN list
+    instead makes it scan the whole table (the whole events table for one page: 60 ms at 100,000 events).
+    """
+    if not keys:
+        return []
+    marks = ", ".join("(?, ?)" for _ in keys)
+    return conn.execute(
+        f"WITH k(a, i) AS (VALUES {marks}) {select}", [x for key in keys for x in key]
+    ).fetchall()
 
 
 @contextmanager
@@ -226,14 +307,8 @@ def read_snapshot(conn: sqlite3.Connection) -> Iterator[None]:
 
 
 def _clusters_of(conn: sqlite3.Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    if not keys:
-        return {}
-    marks = ", ".join("(?, ?)" for _ in keys)
-    rows = conn.execute(
-        "SELECT article_id, event_id, cluster_id FROM cluster_members "
-        f"WHERE (article_id, event_id) IN ({marks})",
-        [x for key in keys for x in key],
-    )
+    join = "JOIN cluster_members m ON m.article_id = k.a AND m.event_id = k.i"
+    rows = _join_keys(conn, keys, f"SELECT m.article_id, m.event_id, m.cluster_id FROM k {join}")
     return {(aid, eid): cid for aid, eid, cid in rows}
 
 

@@ -149,6 +149,20 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX cluster_members_cluster ON cluster_members(cluster_id);
     """,
+    # 3: indexes for the commonest event queries (see queries.EventFilter.branches). A dyad: both countries.
+    # An actor whose code does not start with its country (IGOs, NGOs, no country): "source=USA" is
+    # country USA, or a code starting with USA whose country is not USA, and without the partial index
+    # that second branch reads every USA code to find the few that qualify.
+    """
+    CREATE INDEX events_dyad ON events(source_country, target_country, date, article_id, id,
+        source_code, target_code, cameo, plover, status, quad_class, goldstein);
+    CREATE INDEX events_source_other ON events(source_code, date, article_id, id,
+        source_country, target_country, target_code, cameo, plover, status, quad_class, goldstein)
+        WHERE source_country IS NOT substr(source_code, 1, 3);
+    CREATE INDEX events_target_other ON events(target_code, date, article_id, id,
+        source_country, source_code, target_country, cameo, plover, status, quad_class, goldstein)
+        WHERE target_country IS NOT substr(target_code, 1, 3);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 DATA_TABLES = ("articles", "events", "attributions", "claims", "cluster_members", "clusters")
@@ -174,6 +188,10 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()[:32]
 
 
+class Connection(sqlite3.Connection):
+    """A connection that can carry the queries' per-connection caches as attributes."""
+
+
 def connect(path: str | Path, readonly: bool = False) -> sqlite3.Connection:
     """Open (and, when writable, create and migrate) the store."""
     path = Path(path)
@@ -181,9 +199,11 @@ def connect(path: str | Path, readonly: bool = False) -> sqlite3.Connection:
         if readonly:
             if not path.exists():
                 raise StoreError(f"{path}: no such database")
-            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            conn = sqlite3.connect(
+                f"file:{path}?mode=ro", uri=True, check_same_thread=False, factory=Connection
+            )
         else:
-            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, factory=Connection)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")

@@ -7,8 +7,9 @@ Usage: python bench/api_bench.py [--events 100000] [--clients 50] [--requests 50
    ``eventcoder code`` writes: actors with code/country/sector/span, CAMEO codes with label, root, QuadClass,
    Goldstein and PLOVER from the shipped CAMEO table, dates over three years, mixed statuses, a few
    attributions and claims per article. Records go in through ``store.put_article``, 1,000 articles per
-   transaction. The database is cached in bench/results/ (gitignored) and reused while the parameters, the
-   generator and the schema (store.MIGRATIONS) are unchanged.
+   transaction; then the events are clustered as ``eventcoder dedup`` does, so pages carry cluster ids
+   as they do in a deduplicated store. The database is cached in bench/results/ (gitignored) and reused
+   while the parameters, the generator and the schema (store.MIGRATIONS) are unchanged.
 2. Starts the real server, ``eventcoder serve --db DB --port P`` (uvicorn defaults: one process), and waits
    until /api/stats answers. ``--server`` starts another command instead, to compare configurations.
 3. Drives it with ``--clients`` concurrent clients, each on its own keep-alive connection with no think time
@@ -51,7 +52,7 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench/results"
-GENERATOR_VERSION = 1  # bump when the generated data changes
+GENERATOR_VERSION = 2  # bump when the generated data changes (2: clustered by eventcoder dedup)
 SEED = 20240601
 EVENTS_PER_ARTICLE = 5
 FIRST_DAY, DAYS = date(2022, 1, 1), 3 * 365
@@ -293,6 +294,7 @@ def store_params(events: int, seed: int) -> dict[str, Any]:
 def ensure_store(path: Path, params: dict[str, Any]) -> dict[str, Any]:
     """Reuse the store at ``path`` if it was generated with ``params``; otherwise (re)generate it."""
     from eventcoder import store
+    from eventcoder.storing import dedup_store
 
     meta = path.with_name(path.name + ".params.json")
     if path.exists() and meta.exists() and json.loads(meta.read_text())["params"] == params:
@@ -311,6 +313,7 @@ def ensure_store(path: Path, params: dict[str, Any]) -> dict[str, Any]:
         with store.transaction(conn):
             for n in range(first, min(first + chunk, params["articles"])):
                 store.put_article(conn, gen.article(n), counts=counts)
+    dedup_store(conn)  # as a store is after `eventcoder dedup`: events carry cluster ids
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     stats = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in store.DATA_TABLES}
     conn.close()

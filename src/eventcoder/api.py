@@ -39,6 +39,22 @@ class ArticleIn(BaseModel):
     url: str | None = Field(None, max_length=4000)
 
 
+class EventQuery(BaseModel):
+    """The /api/events query parameters, validated as one model (ten separate ones cost a quarter of the
+    server's CPU per request)."""
+
+    source: str | None = Field(None, description="Country (ISO-3) or actor-code prefix")
+    target: str | None = Field(None, description="Country (ISO-3) or actor-code prefix")
+    cameo: str | None = Field(None, description="CAMEO code prefix, e.g. 04 or 0231")
+    plover: str | None = Field(None, description="PLOVER event type, e.g. REQUEST")
+    status: str | None = Field(None, description=", ".join(queries.STATUSES))
+    date_from: str | None = Field(None, description="YYYY-MM-DD")
+    date_to: str | None = Field(None, description="YYYY-MM-DD")
+    article_id: str | None = None
+    page: int = Field(1, ge=1)
+    per_page: int = Field(50, ge=1, le=queries.MAX_PER_PAGE)
+
+
 class BodyLimit:
     """Refuse request bodies over ``limit`` bytes with 413, whether or not Content-Length is sent.
 
@@ -194,20 +210,9 @@ def create_app(db: str | Path, settings: Settings | None = None) -> FastAPI:
         return _json(st.code_and_store(item), 201)
 
     @app.get("/api/events", summary="Events, newest first, filtered")
-    def events(
-        source: Annotated[str | None, Query(description="Country (ISO-3) or actor-code prefix")] = None,
-        target: Annotated[str | None, Query(description="Country (ISO-3) or actor-code prefix")] = None,
-        cameo: Annotated[str | None, Query(description="CAMEO code prefix, e.g. 04 or 0231")] = None,
-        plover: Annotated[str | None, Query(description="PLOVER event type, e.g. REQUEST")] = None,
-        status: Annotated[str | None, Query(description=", ".join(queries.STATUSES))] = None,
-        date_from: Annotated[str | None, Query(description="YYYY-MM-DD")] = None,
-        date_to: Annotated[str | None, Query(description="YYYY-MM-DD")] = None,
-        article_id: str | None = None,
-        page: Annotated[int, Query(ge=1)] = 1,
-        per_page: Annotated[int, Query(ge=1, le=queries.MAX_PER_PAGE)] = 50,
-    ) -> Response:
-        f = EventFilter(source, target, cameo, plover, status, date_from, date_to, article_id)
-        return _json(queries.list_events(st.reader(), f, page, per_page, raw=True))
+    async def events(q: Annotated[EventQuery, Query()]) -> Response:
+        f = EventFilter(q.source, q.target, q.cameo, q.plover, q.status, q.date_from, q.date_to, q.article_id)
+        return _json(queries.list_events(st.reader(), f, q.page, q.per_page, raw=True))
 
     @app.get(
         "/api/dyads/{source}/{target}/timeline", summary="Counts per QuadClass and Goldstein per interval"
@@ -262,6 +267,70 @@ def create_app(db: str | Path, settings: Settings | None = None) -> FastAPI:
     limit = settings.max_article_bytes + 1_000_000  # the text, plus room for JSON escaping and metadata
     app.add_middleware(BodyLimit, limit=limit)
     return app
+
+
+def serve_processes(host: str, port: int, workers: int, access_log: bool) -> None:
+    """Run ``workers`` server processes, each with its own listening socket on host:port (SO_REUSEPORT).
+
+    With one shared socket (uvicorn --workers), the process that wakes first accepts every connection
+    waiting, so a burst of keep-alive clients lands mostly on one process and their requests queue there
+    while the other idles (p50 30 ms, p90 150 ms at 50 clients). With a socket each, the kernel spreads
+    connections over the processes. The caller sets what app_from_env reads. Ctrl-C or SIGTERM stops all;
+    so does the death of any one.
+    """
+    import multiprocessing
+    import multiprocessing.connection
+    import signal
+    import socket
+
+    # Refuse a port in use, even by another SO_REUSEPORT group, which the workers would silently join.
+    with socket.socket(_family(host)) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # but not for connections in TIME_WAIT
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise store.StoreError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    ctx = multiprocessing.get_context("spawn")
+    procs = [
+        ctx.Process(target=_serve_one, args=(host, port, access_log), daemon=True) for _ in range(workers)
+    ]
+    for proc in procs:
+        proc.start()
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        multiprocessing.connection.wait([p.sentinel for p in procs])  # until one ends
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.join(10)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _family(host: str) -> int:
+    import socket
+
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def _serve_one(host: str, port: int, access_log: bool) -> None:
+    import socket
+
+    import uvicorn
+
+    sock = socket.socket(_family(host))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    config = uvicorn.Config(
+        "eventcoder.api:app_from_env", factory=True, log_level="info", access_log=access_log
+    )
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 def app_from_env() -> FastAPI:

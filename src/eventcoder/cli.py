@@ -216,7 +216,7 @@ def serve(
 
     import uvicorn
 
-    from eventcoder.api import create_app
+    from eventcoder.api import create_app, serve_processes
 
     try:
         settings = _settings(config, dicts)
@@ -230,8 +230,10 @@ def serve(
     os.environ["EVENTCODER_DICTIONARIES"] = ",".join(settings.dictionaries)
     if config is not None:
         os.environ["EVENTCODER_SERVE_CONFIG"] = str(config.resolve())
-    uvicorn.run("eventcoder.api:app_from_env", factory=True, host=host, port=port, workers=workers,
-                log_level="info", access_log=access_log)  # fmt: skip
+    try:
+        serve_processes(host, port, workers, access_log)
+    except EventcoderError as exc:
+        _fail(str(exc))
 
 
 @app.command()

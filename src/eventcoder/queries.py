@@ -217,17 +217,42 @@ def list_events(
             events = _event_count(conn) if any(_ranges_only(where) for (where, _), _ in found) else 0
             newest = [_newest_keys(conn, branch, n, need, events) for branch, n in found]
             keys = list(itertools.islice(heapq.merge(*newest, reverse=True), offset, need))
-        rows = _records(conn, [(aid, eid) for _, aid, eid in keys])
-        clusters = _clusters_of(conn, [(aid, eid) for _, aid, eid in keys])
-    items = [_event_item(aid, clusters.get((aid, eid)), rows[aid, eid], raw) for _, aid, eid in keys]
+        rows = _page_rows(conn, [(aid, eid) for _, aid, eid in keys], raw)
+    items: Any = [_event_item(aid, cluster, record, item) for aid, cluster, record, item in rows]
+    parts = [item for *_, item in rows if item is not None]
+    if raw and rows and len(parts) == len(rows):  # the common case: SQLite made every item's JSON
+        items = orjson.Fragment(b"[" + b",".join(parts) + b"]")
     return {"total": total, "page": page, "per_page": limit, "filters": _filters(f), "items": items}
 
 
-def _event_item(article_id: str, cluster_id: int | None, record: bytes, raw: bool) -> Any:
-    if raw and len(record) > 2 and b'"article_id"' not in record and b'"cluster_id"' not in record:
-        head = b'{"article_id":%b,"cluster_id":%b,' % (orjson.dumps(article_id), orjson.dumps(cluster_id))
-        return orjson.Fragment(head + record[1:])
-    return {"article_id": article_id, "cluster_id": cluster_id, **orjson.loads(record)}
+# A page item as JSON, built by SQLite from the stored record: article_id and cluster_id put in front. NULL
+# for a record that cannot take them that way (it has such a key already, or none at all).
+_ITEM_JSON = """CASE WHEN instr(e.record, '"article_id"') OR instr(e.record, '"cluster_id"')
+    OR length(e.record) <= 2 THEN NULL ELSE CAST('{"article_id":' || json_quote(e.article_id)
+    || ',"cluster_id":' || ifnull(m.cluster_id, 'null') || ',' || substr(e.record, 2) AS BLOB) END"""
+
+
+def _page_rows(
+    conn: sqlite3.Connection, keys: list[tuple[str, str]], raw: bool
+) -> list[tuple[str, int | None, bytes | None, bytes | None]]:
+    """(article id, cluster id, record, item JSON) for each key, in order; with ``raw``, the record only
+    where SQLite could not make the item's JSON, else the item JSON only (for the records' sake, unparsed)."""
+    record = f"CASE WHEN ({_ITEM_JSON}) IS NULL THEN e.record END, {_ITEM_JSON}" if raw else "e.record, NULL"
+    return _join_keys(
+        conn, keys, f"SELECT e.article_id, m.cluster_id, {record} FROM k JOIN events e "
+        "ON e.article_id = k.a AND e.id = k.i LEFT JOIN cluster_members m ON m.article_id = k.a "
+        "AND m.event_id = k.i ORDER BY k.n",
+    )  # fmt: skip
+
+
+def _event_item(article_id: str, cluster_id: int | None, record: bytes | None, item: bytes | None) -> Any:
+    """An item as a dict, or as the JSON SQLite made of it; the store's article and cluster ids win over
+    keys of those names in the record."""
+    if record is None:
+        assert item is not None
+        return orjson.Fragment(item)
+    fields = {k: v for k, v in orjson.loads(record).items() if k not in ("article_id", "cluster_id")}
+    return {"article_id": article_id, "cluster_id": cluster_id, **fields}
 
 
 def _ranges_only(where: str) -> bool:
@@ -273,24 +298,17 @@ def _event_count(conn: sqlite3.Connection) -> int:
     return int(cached[1])
 
 
-def _records(conn: sqlite3.Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], bytes]:
-    rows = _join_keys(conn, keys, "SELECT e.article_id, e.id, e.record FROM k JOIN events e "
-                                  "ON e.article_id = k.a AND e.id = k.i")  # fmt: skip
-    return {(aid, eid): rec for aid, eid, rec in rows}
-
-
 def _join_keys(conn: sqlite3.Connection, keys: list[tuple[str, str]], select: str) -> list[Any]:
-    """``select`` over a table k(a, i) of the (article id, event id) ``keys``.
+    """``select`` over a table k(a, i, n) of the (article id, event id) ``keys`` and their order n.
 
     A join from the keys, which SQLite answers with one primary-key search per key; a row-value IN list
     instead makes it scan the whole table (the whole events table for one page: 60 ms at 100,000 events).
     """
     if not keys:
         return []
-    marks = ", ".join("(?, ?)" for _ in keys)
-    return conn.execute(
-        f"WITH k(a, i) AS (VALUES {marks}) {select}", [x for key in keys for x in key]
-    ).fetchall()
+    marks = ", ".join("(?, ?, ?)" for _ in keys)
+    params = [x for n, (aid, eid) in enumerate(keys) for x in (aid, eid, n)]
+    return conn.execute(f"WITH k(a, i, n) AS (VALUES {marks}) {select}", params).fetchall()
 
 
 @contextmanager
@@ -304,12 +322,6 @@ def read_snapshot(conn: sqlite3.Connection) -> Iterator[None]:
         yield
     finally:
         conn.execute("ROLLBACK")
-
-
-def _clusters_of(conn: sqlite3.Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    join = "JOIN cluster_members m ON m.article_id = k.a AND m.event_id = k.i"
-    rows = _join_keys(conn, keys, f"SELECT m.article_id, m.event_id, m.cluster_id FROM k {join}")
-    return {(aid, eid): cid for aid, eid, cid in rows}
 
 
 def list_clusters(

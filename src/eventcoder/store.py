@@ -188,6 +188,9 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()[:32]
 
 
+MMAP_BYTES = 1 << 32  # SQLite caps it at its compile-time maximum (2 GB in common builds)
+
+
 class Connection(sqlite3.Connection):
     """A connection that can carry the queries' per-connection caches as attributes."""
 
@@ -208,6 +211,9 @@ def connect(path: str | Path, readonly: bool = False) -> sqlite3.Connection:
             conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=10000")
+        # Read pages through a memory map of the file rather than a pread() each: serving /api/events
+        # spent half its CPU in pread() without it. The mapping is shared by every connection and process.
+        conn.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
         version = conn.execute("PRAGMA user_version").fetchone()[0]
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{path}: not an eventcoder database ({exc})") from exc

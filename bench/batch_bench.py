@@ -8,7 +8,8 @@ of ../shared/data/attribution/polnear-train.jsonl written out as one JSONL file.
 process in the command's tree is sampled with psutil every 0.2 s; "peak RSS per process" is the largest.
 Batch runs use --shard-size 50 (17 shards for 840 articles). With --repeat N the commands run N times,
 interleaved (code, batch1, ..., code, batch1, ...), so that a slow spell of the machine does not fall on
-one command only, and each command's time is the median of its runs.
+one command only; each command's time is the median of its runs, and each ratio is given as the ratio of
+medians and per repetition. On this shared machine, one command's time varies by up to 10% between runs.
 Targets (issue #5): batch --workers 1 within 5% of code; Dask LocalCluster within 15% of the local batch
 at the same worker count. Results are printed and written to bench/results/batch.json.
 """
@@ -19,6 +20,7 @@ import argparse
 import contextlib
 import json
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -126,9 +128,11 @@ def main() -> int:
                 rate = len(texts) / r["seconds"]
                 print(f"{name:7} {r['seconds']:8.1f} s  {rate:6.2f} articles/s  peak RSS per process "
                       f"{r['peak_rss_per_process_mb']:5} MB (tree {r['peak_rss_total_mb']} MB)")  # fmt: skip
-        for name, rs in runs.items():
-            results[name] = {**sorted(rs, key=lambda r: r["seconds"])[len(rs) // 2],
-                             "all_seconds": [r["seconds"] for r in rs]}  # fmt: skip
+        for name, rs in runs.items():  # the median time; the other figures from the run nearest to it
+            middle = statistics.median([r["seconds"] for r in rs])
+            nearest = min(rs, key=lambda r: abs(r["seconds"] - middle))
+            times = [r["seconds"] for r in rs]
+            results[name] = {**nearest, "seconds": round(middle, 2), "all_seconds": times}
         results["same_records"] = _same(work)
     ratios = {
         "batch1_over_code": ("batch1", "code", 1.05),
@@ -138,8 +142,12 @@ def main() -> int:
     for key, (a, b, target) in ratios.items():
         if a in results and b in results:
             results[key] = round(results[a]["seconds"] / results[b]["seconds"], 3)
+            # each repetition's ratio too: the pair ran back to back, so it shares the machine's mood
+            pairs = zip(results[a]["all_seconds"], results[b]["all_seconds"], strict=True)
+            results[key + "_each"] = [round(x / y, 3) for x, y in pairs]
             goal = f" (target <= {target})" if target else ""
-            print(f"{key}: {results[key]:.3f}{goal}")
+            print(f"{key}: {results[key]:.3f} (of medians; each repetition: "
+                  f"{', '.join(map(str, results[key + '_each']))}){goal}")  # fmt: skip
     dest = ROOT / "bench/results"
     dest.mkdir(exist_ok=True)
     (dest / "batch.json").write_text(json.dumps(results, indent=2))

@@ -189,3 +189,44 @@ def test_article_page_lists_status_chain_and_disputes(client: TestClient) -> Non
 def test_page_with_bad_filter_says_why(client: TestClient) -> None:
     r = client.get("/events?status=rumoured")
     assert r.status_code == 422 and "rumoured" in r.text
+
+
+def test_serve_workers_share_the_port_and_stop_together(db: Path) -> None:
+    """`serve --workers 2`: two processes answer on one port, a second server on it is refused, and
+    SIGTERM stops them all."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    import psutil
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    serve = [sys.executable, "-m", "eventcoder", "serve", "--db", str(db), "--port", str(port)]
+    proc = subprocess.Popen([*serve, "--workers", "2", "--no-access-log"], stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(base + "/api/stats", timeout=1).read()
+                break
+            except OSError:
+                assert proc.poll() is None, "the server died"
+                time.sleep(0.1)
+        for _ in range(20):  # a new connection each
+            with urllib.request.urlopen(base + "/api/events?source=RUS", timeout=5) as r:
+                assert r.status == 200 and orjson.loads(r.read())["total"] == 1
+        workers = [
+            p for p in psutil.Process(proc.pid).children() if "resource_tracker" not in " ".join(p.cmdline())
+        ]
+        assert len(workers) == 2
+        second = subprocess.run(serve, capture_output=True, text=True, timeout=60)
+        assert second.returncode != 0 and f"cannot listen on 127.0.0.1:{port}" in second.stderr
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)
+    assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in workers)

@@ -218,28 +218,31 @@ def list_events(
             newest = [_newest_keys(conn, branch, n, need, events) for branch, n in found]
             keys = list(itertools.islice(heapq.merge(*newest, reverse=True), offset, need))
         rows = _page_rows(conn, [(aid, eid) for _, aid, eid in keys], raw)
-    items: Any = [_event_item(aid, cluster, record, item) for aid, cluster, record, item in rows]
     parts = [item for *_, item in rows if item is not None]
     if raw and rows and len(parts) == len(rows):  # the common case: SQLite made every item's JSON
-        items = orjson.Fragment(b"[" + b",".join(parts) + b"]")
+        items: Any = orjson.Fragment(b"[" + b",".join(parts) + b"]")
+    else:
+        items = [_event_item(aid, cluster, record, item) for aid, cluster, record, item in rows]
     return {"total": total, "page": page, "per_page": limit, "filters": _filters(f), "items": items}
 
 
-# A page item as JSON, built by SQLite from the stored record: article_id and cluster_id put in front. NULL
-# for a record that cannot take them that way (it has such a key already, or none at all).
-_ITEM_JSON = """CASE WHEN instr(e.record, '"article_id"') OR instr(e.record, '"cluster_id"')
-    OR length(e.record) <= 2 THEN NULL ELSE CAST('{"article_id":' || json_quote(e.article_id)
-    || ',"cluster_id":' || ifnull(m.cluster_id, 'null') || ',' || substr(e.record, 2) AS BLOB) END"""
+# For a page item's JSON made by SQLite from the stored record, with article_id and cluster_id put in
+# front: records that cannot take them that way (they have such a key already, or no key at all).
+_NO_ITEM_JSON = """(instr(e.record, '"article_id"') OR instr(e.record, '"cluster_id"')
+    OR length(e.record) <= 2)"""
+_ITEM_JSON = """CAST('{"article_id":' || json_quote(e.article_id) || ',"cluster_id":'
+    || ifnull(m.cluster_id, 'null') || ',' || substr(e.record, 2) AS BLOB)"""
 
 
 def _page_rows(
     conn: sqlite3.Connection, keys: list[tuple[str, str]], raw: bool
 ) -> list[tuple[str, int | None, bytes | None, bytes | None]]:
-    """(article id, cluster id, record, item JSON) for each key, in order; with ``raw``, the record only
-    where SQLite could not make the item's JSON, else the item JSON only (for the records' sake, unparsed)."""
-    record = f"CASE WHEN ({_ITEM_JSON}) IS NULL THEN e.record END, {_ITEM_JSON}" if raw else "e.record, NULL"
+    """(article id, cluster id, record, item JSON) for each key, in order. With ``raw``, SQLite makes the
+    item JSON and the record is left out, except where it cannot (then the reverse); else records only."""
+    columns = (f"CASE WHEN {_NO_ITEM_JSON} THEN e.record END, CASE WHEN {_NO_ITEM_JSON} THEN NULL "
+               f"ELSE {_ITEM_JSON} END" if raw else "e.record, NULL")  # fmt: skip
     return _join_keys(
-        conn, keys, f"SELECT e.article_id, m.cluster_id, {record} FROM k JOIN events e "
+        conn, keys, f"SELECT e.article_id, m.cluster_id, {columns} FROM k JOIN events e "
         "ON e.article_id = k.a AND e.id = k.i LEFT JOIN cluster_members m ON m.article_id = k.a "
         "AND m.event_id = k.i ORDER BY k.n",
     )  # fmt: skip

@@ -224,7 +224,7 @@ def test_serve_workers_share_the_port_and_stop_together(db: Path) -> None:
             p for p in psutil.Process(proc.pid).children() if "resource_tracker" not in " ".join(p.cmdline())
         ]
         assert len(workers) == 2
-        second = subprocess.run(serve, capture_output=True, text=True, timeout=60)
+        second = subprocess.run([*serve, "--workers", "2"], capture_output=True, text=True, timeout=60)
         assert second.returncode != 0 and f"cannot listen on 127.0.0.1:{port}" in second.stderr
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -214,9 +214,7 @@ def serve(
     """Serve the HTTP API (/api, docs at /docs) and the web explorer (/) over a store."""
     import os
 
-    import uvicorn
-
-    from eventcoder.api import create_app, serve_processes
+    from eventcoder.api import create_app, serve_app, serve_processes
 
     try:
         settings = _settings(config, dicts)
@@ -224,7 +222,10 @@ def serve(
     except EventcoderError as exc:
         _fail(str(exc))
     if workers == 1:
-        uvicorn.run(api, host=host, port=port, log_level="info", access_log=access_log)
+        try:
+            serve_app(api, host, port, access_log)
+        except EventcoderError as exc:
+            _fail(str(exc))
         return
     os.environ["EVENTCODER_SERVE_DB"] = str(db.resolve())
     os.environ["EVENTCODER_DICTIONARIES"] = ",".join(settings.dictionaries)

@@ -194,8 +194,11 @@ def get_article(conn: sqlite3.Connection, article_id: str) -> dict[str, Any] | N
 def list_events(
     conn: sqlite3.Connection, f: EventFilter, page: int = 1, per_page: int = 50, raw: bool = False
 ) -> dict[str, Any]:
-    """A page of events, newest first, with the number of matches; ``raw`` gives items as orjson.Fragment
-    (the stored JSON with article_id and cluster_id put in front, not parsed), for JSON responses."""
+    """A page of events, newest first, with the number of matches.
+
+    With ``raw`` (for JSON responses), the items are orjson.Fragment: the stored JSON with article_id and
+    cluster_id put in front, never parsed; usually one Fragment for the whole list.
+    """
     f = f.checked()
     limit, offset = _page(page, per_page)
     # The count and the page's keys come from the indexes alone (see EventFilter.branches); only the page's
@@ -217,43 +220,31 @@ def list_events(
             events = _event_count(conn) if any(_ranges_only(where) for (where, _), _ in found) else 0
             newest = [_newest_keys(conn, branch, n, need, events) for branch, n in found]
             keys = list(itertools.islice(heapq.merge(*newest, reverse=True), offset, need))
-        rows = _page_rows(conn, [(aid, eid) for _, aid, eid in keys], raw)
-    parts = [item for *_, item in rows if item is not None]
-    if raw and rows and len(parts) == len(rows):  # the common case: SQLite made every item's JSON
-        items: Any = orjson.Fragment(b"[" + b",".join(parts) + b"]")
-    else:
-        items = [_event_item(aid, cluster, record, item) for aid, cluster, record, item in rows]
+        rows = _page_rows(conn, [(aid, eid) for _, aid, eid in keys])
+    items: Any = [_event_item(aid, cluster, record, raw) for aid, cluster, record in rows]
+    if raw and all(isinstance(item, bytes) for item in items):  # the common case: one JSON array
+        items = orjson.Fragment(b"[" + b",".join(items) + b"]")
+    elif raw:
+        items = [orjson.Fragment(item) if isinstance(item, bytes) else item for item in items]
     return {"total": total, "page": page, "per_page": limit, "filters": _filters(f), "items": items}
 
 
-# For a page item's JSON made by SQLite from the stored record, with article_id and cluster_id put in
-# front: records that cannot take them that way (they have such a key already, or no key at all).
-_NO_ITEM_JSON = """(instr(e.record, '"article_id"') OR instr(e.record, '"cluster_id"')
-    OR length(e.record) <= 2)"""
-_ITEM_JSON = """CAST('{"article_id":' || json_quote(e.article_id) || ',"cluster_id":'
-    || ifnull(m.cluster_id, 'null') || ',' || substr(e.record, 2) AS BLOB)"""
-
-
-def _page_rows(
-    conn: sqlite3.Connection, keys: list[tuple[str, str]], raw: bool
-) -> list[tuple[str, int | None, bytes | None, bytes | None]]:
-    """(article id, cluster id, record, item JSON) for each key, in order. With ``raw``, SQLite makes the
-    item JSON and the record is left out, except where it cannot (then the reverse); else records only."""
-    columns = (f"CASE WHEN {_NO_ITEM_JSON} THEN e.record END, CASE WHEN {_NO_ITEM_JSON} THEN NULL "
-               f"ELSE {_ITEM_JSON} END" if raw else "e.record, NULL")  # fmt: skip
+def _page_rows(conn: sqlite3.Connection, keys: list[tuple[str, str]]) -> list[tuple[str, int | None, bytes]]:
+    """(article id, cluster id, stored record) for each (article id, event id) key, in order."""
     return _join_keys(
-        conn, keys, f"SELECT e.article_id, m.cluster_id, {columns} FROM k JOIN events e "
+        conn, keys, "SELECT e.article_id, m.cluster_id, e.record FROM k JOIN events e "
         "ON e.article_id = k.a AND e.id = k.i LEFT JOIN cluster_members m ON m.article_id = k.a "
         "AND m.event_id = k.i ORDER BY k.n",
     )  # fmt: skip
 
 
-def _event_item(article_id: str, cluster_id: int | None, record: bytes | None, item: bytes | None) -> Any:
-    """An item as a dict, or as the JSON SQLite made of it; the store's article and cluster ids win over
-    keys of those names in the record."""
-    if record is None:
-        assert item is not None
-        return orjson.Fragment(item)
+def _event_item(article_id: str, cluster_id: int | None, record: bytes, raw: bool) -> Any:
+    """The page item: the record with article_id and cluster_id in front. With ``raw``, as JSON bytes made
+    without parsing the record, when it can be (the record has no such key of its own, and some key)."""
+    if raw and len(record) > 2 and b'"article_id"' not in record and b'"cluster_id"' not in record:
+        cluster = b"null" if cluster_id is None else b"%d" % cluster_id
+        return b'{"article_id":' + orjson.dumps(article_id) + b',"cluster_id":' + cluster + b"," + record[1:]
+    # the store's ids win over keys of those names in the record
     fields = {k: v for k, v in orjson.loads(record).items() if k not in ("article_id", "cluster_id")}
     return {"article_id": article_id, "cluster_id": cluster_id, **fields}
 

@@ -390,3 +390,22 @@ def test_raw_event_pages_keep_records_that_have_the_added_keys(tmp_path: Path) -
     plain = queries.list_events(conn, EventFilter())
     assert orjson.loads(orjson.dumps(got)) == orjson.loads(orjson.dumps(plain))
     assert [i["cluster_id"] for i in orjson.loads(orjson.dumps(got))["items"]] == [None, None, None, None]
+
+
+def test_cached_counts_follow_every_change(tmp_path: Path) -> None:
+    """Counts are kept per connection while the store is unchanged: a write by another connection, or by
+    this one, is seen at once."""
+    writer = _events_store(tmp_path)
+    reader = store.connect(tmp_path / "events.db", readonly=True)
+    usa = EventFilter(source="USA")
+    assert queries.list_events(reader, usa)["total"] == 2
+    assert queries.list_events(reader, usa, page=2, per_page=1)["total"] == 2
+    assert reader.store_cache[1]  # type: ignore[attr-defined]  # the counts were kept
+    t = "USA thanked Chile."
+    thanks = event("f1", t, "USA:USA", "thanked", "Chile:CHL", "051", "2022-03-01")
+    _put(writer, article("y", t, events=[thanks]))
+    assert queries.list_events(reader, usa)["total"] == 3
+    assert queries.list_events(writer, usa)["total"] == 3
+    writer.execute("DELETE FROM events WHERE article_id = 'y'")
+    assert queries.list_events(writer, usa)["total"] == 2
+    assert queries.list_events(reader, usa)["total"] == 2

@@ -206,10 +206,7 @@ def list_events(
     # the ones counted.
     branches = f.branches()
     with read_snapshot(conn):
-        counts = conn.execute(
-            "SELECT " + ", ".join(f"(SELECT count(*) FROM events{where})" for where, _ in branches),
-            [p for _, branch_params in branches for p in branch_params],
-        ).fetchone()
+        counts = _branch_counts(conn, branches)
         total = sum(counts)
         keys: list[tuple[str, str, str]] = []
         if offset < total:
@@ -278,18 +275,49 @@ def _newest_keys(
 
 
 def _event_count(conn: sqlite3.Connection) -> int:
-    """The number of events, counted again only when the store has changed (a plan choice needs no more).
+    """The number of events (for a plan choice), counted again only when the store has changed."""
+    cache = _store_cache(conn)
+    if "events" not in cache:
+        cache["events"] = conn.execute("SELECT count(*) FROM events").fetchone()[0]
+    return int(cache["events"])
 
-    PRAGMA data_version changes with other connections' commits, total_changes with this one's. The count
-    is kept on connections from store.connect, which take attributes.
+
+def _branch_counts(conn: sqlite3.Connection, branches: list[tuple[str, list[Any]]]) -> list[int]:
+    """The number of events in each branch, counted again only when the store has changed.
+
+    Counting is most of the cost of a page once its rows come from an index (a country can have tens of
+    thousands of events), and the same filters come back: the next pages of a query, the common dyads.
+    """
+    cache = _store_cache(conn)
+    keys = [(where, tuple(params)) for where, params in branches]
+    missing = list(dict.fromkeys(k for k in keys if k not in cache))
+    if missing:
+        counts = conn.execute(
+            "SELECT " + ", ".join(f"(SELECT count(*) FROM events{where})" for where, _ in missing),
+            [p for _, params in missing for p in params],
+        ).fetchone()
+        cache.update(zip(missing, counts, strict=True))
+    return [int(cache[k]) for k in keys]
+
+
+CACHE_ENTRIES = 10_000
+
+
+def _store_cache(conn: sqlite3.Connection) -> dict[Any, Any]:
+    """Results that hold while the store is unchanged, kept on the connection (from store.connect, which
+    takes attributes; a plain sqlite3.Connection gets a new, empty cache each time).
+
+    PRAGMA data_version changes with other connections' commits, total_changes with this one's; call it
+    inside the read transaction whose results are cached.
     """
     version = (conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes)
-    cached = getattr(conn, "event_count", None)
-    if cached is None or cached[0] != version:
-        cached = (version, conn.execute("SELECT count(*) FROM events").fetchone()[0])
-        with contextlib.suppress(AttributeError):  # a plain sqlite3.Connection: counted every time
-            conn.event_count = cached  # type: ignore[attr-defined]
-    return int(cached[1])
+    held = getattr(conn, "store_cache", None)
+    if held is None or held[0] != version or len(held[1]) >= CACHE_ENTRIES:
+        held = (version, {})
+        with contextlib.suppress(AttributeError):
+            conn.store_cache = held  # type: ignore[attr-defined]
+    cache: dict[Any, Any] = held[1]
+    return cache
 
 
 def _join_keys(conn: sqlite3.Connection, keys: list[tuple[str, str]], select: str) -> list[Any]:

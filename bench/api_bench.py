@@ -38,6 +38,7 @@ import json
 import os
 import platform
 import random
+import re
 import shlex
 import socket
 import sqlite3
@@ -365,6 +366,31 @@ def event_queries(n: int, seed: int) -> list[tuple[str, str]]:
     return out
 
 
+def _repeated_filters(mix: list[tuple[str, str]], warmup: int) -> float:
+    """The share of queries after ``warmup`` whose filter, paging aside, came earlier in ``mix``."""
+    seen: set[str] = set()
+    repeats = 0
+    for i, (_, url) in enumerate(mix):
+        repeats += i >= warmup and _filter_of(url) in seen
+        seen.add(_filter_of(url))
+    return repeats / max(1, len(mix) - warmup)
+
+
+def _filter_of(url: str) -> str:
+    return re.sub(r"&?(page|per_page)=\d+", "", url)
+
+
+def unique_filters(mix: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """``mix`` without the queries whose filter came before: no count can come from the store's cache."""
+    seen: set[str] = set()
+    out = []
+    for shape, url in mix:
+        if _filter_of(url) not in seen:
+            out.append((shape, url))
+            seen.add(_filter_of(url))
+    return out
+
+
 def other_queries(kind: str, n: int, articles: int, seed: int) -> list[tuple[str, str]]:
     rng = random.Random(f"{seed}-{kind}")
     top = list(COUNTRY_WEIGHTS)[:10]
@@ -603,6 +629,11 @@ def main() -> int:
     ap.add_argument("--events", type=int, default=100_000, help="events in the synthetic store")
     ap.add_argument("--clients", type=int, default=50, help="concurrent clients")
     ap.add_argument("--requests", type=int, default=5000, help="measured filtered event queries")
+    ap.add_argument(
+        "--unique-filters",
+        action="store_true",
+        help="no two event queries with the same filter (no count is served from a cache)",
+    )
     ap.add_argument("--warmup", type=int, default=500, help="warm-up requests before each measured run")
     ap.add_argument("--other-requests", type=int, default=500, help="requests per other endpoint")
     ap.add_argument("--serial", type=int, default=300, help="event queries measured with one client")
@@ -640,10 +671,17 @@ def main() -> int:
         print(header)
         print("-" * len(header))
         mix = event_queries(args.warmup + args.requests, args.seed)
+        if args.unique_filters:  # draw until there are enough queries whose filters all differ
+            mix = unique_filters(event_queries(20 * (args.warmup + args.requests), args.seed))
+            mix = mix[: args.warmup + args.requests]
         r = asyncio.run(
             measure(base, proc.pid, mix[args.warmup :], args.clients, args.warmup, True, args.client)
         )
-        runs["events"] = {"clients": args.clients, **r}
+        runs["events"] = {
+            "clients": args.clients,
+            **r,
+            "repeated_filters": _repeated_filters(mix, args.warmup),
+        }
         print(_row("/api/events filtered", args.clients, r), flush=True)
         if args.serial:
             serial = event_queries(args.serial + 20, args.seed + 1)
@@ -671,6 +709,10 @@ def main() -> int:
     print("slowest shapes of /api/events under load (p99 ms):",
           ", ".join(f"{k} {v['p99_ms']:.0f}" for k, v in
                     sorted(main_run["by_shape"].items(), key=lambda kv: -kv[1]["p99_ms"])[:5]))  # fmt: skip
+    print(
+        f"of the measured event queries, {main_run['repeated_filters']:.0%} repeat the filter of an earlier "
+        "query (another page, or the same filter again): their counts can come from the store's count cache"
+    )
     if "events_1_client" in runs:
         one = runs["events_1_client"]
         print(f"one client (service time, no queueing): p50 {one['p50_ms']:.1f} ms, "

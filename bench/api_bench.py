@@ -10,8 +10,9 @@ Usage: python bench/api_bench.py [--events 100000] [--clients 50] [--requests 50
    transaction; then the events are clustered as ``eventcoder dedup`` does, so pages carry cluster ids
    as they do in a deduplicated store. The database is cached in bench/results/ (gitignored) and reused
    while the parameters, the generator and the schema (store.MIGRATIONS) are unchanged.
-2. Starts the real server, ``eventcoder serve --db DB --port P`` (uvicorn defaults: one process), and waits
-   until /api/stats answers. ``--server`` starts another command instead, to compare configurations.
+2. Starts the real server as docs/store-api.md recommends deploying it, ``eventcoder serve --db DB --port P
+   --workers CORES --no-access-log``, and waits until /api/stats answers. ``--server`` starts another
+   command instead, to compare configurations (e.g. the one-process default).
 3. Drives it with ``--clients`` concurrent clients, each on its own keep-alive connection with no think time
    (each sends its next request as soon as the last one is answered): a warm-up, then ``--requests``
    filtered /api/events queries (source, target, CAMEO prefix, status, date ranges and combinations; 80%
@@ -434,7 +435,8 @@ def _free_port() -> int:
         return port
 
 
-DEFAULT_SERVER = "{eventcoder} serve --db {db} --port {port}"
+# The deployment docs/store-api.md recommends: one process per core, no per-request log line.
+DEFAULT_SERVER = "{eventcoder} serve --db {db} --port {port} --workers {cores} --no-access-log"
 
 
 def start_server(db: Path, log: Path, template: str = DEFAULT_SERVER) -> tuple[subprocess.Popen[bytes], str]:
@@ -442,7 +444,8 @@ def start_server(db: Path, log: Path, template: str = DEFAULT_SERVER) -> tuple[s
 
     port = _free_port()
     exe = Path(sys.executable).with_name("eventcoder")
-    cmd = shlex.split(template.format(eventcoder=exe, python=sys.executable, db=db, port=port))
+    cmd = shlex.split(template.format(eventcoder=exe, python=sys.executable, db=db, port=port,
+                                      cores=os.cpu_count() or 1))  # fmt: skip
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -645,8 +648,8 @@ def main() -> int:
                     "bench/results/)")  # fmt: skip
     ap.add_argument("--out", type=Path, default=RESULTS / "api.json")
     ap.add_argument("--server", default=DEFAULT_SERVER,
-                    help="command that starts the server, with {eventcoder}, {python}, {db} and {port} "
-                    f"filled in (default: {DEFAULT_SERVER!r}); for comparing configurations")  # fmt: skip
+                    help="command that starts the server, with {eventcoder}, {python}, {db}, {port} "
+                    f"and {{cores}} filled in (default: {DEFAULT_SERVER!r})")  # fmt: skip
     args = ap.parse_args()
 
     params = store_params(args.events, args.seed)
@@ -742,8 +745,7 @@ def main() -> int:
         "store": {"path": str(db), **{k: v for k, v in info.items() if k != "params"}},
         "client": args.client,
         "server": args.server,
-        "server_note": "eventcoder serve runs uvicorn with its defaults: one process, asyncio loop, h11 "
-        "(uvloop and httptools are not installed), access log on",
+        "server_note": "{cores} is the number of cores; uvicorn uses uvloop and httptools (installed)",
         "target": {"p99_ms": TARGET_P99_MS, "met": met},
         "runs": runs,
     }  # fmt: skip

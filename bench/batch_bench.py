@@ -134,6 +134,7 @@ def main() -> int:
             times = [r["seconds"] for r in rs]
             results[name] = {**nearest, "seconds": round(middle, 2), "all_seconds": times}
         results["same_records"] = _same(work)
+        print(f"same records: {results['same_records']}")
     ratios = {
         "batch1_over_code": ("batch1", "code", 1.05),
         "batch2_over_code2": ("batch2", "code2", None),
@@ -155,17 +156,22 @@ def main() -> int:
 
 
 def _same(work: Path) -> dict[str, bool]:
-    """Do the batch outputs hold the same records as `code` (sorted by id)?"""
+    """Do the batch outputs hold the same records (sorted) as `code`, or, without a `code` run, as the
+    local batch at 2 workers?"""
 
     def records(paths: list[Path]) -> list[bytes]:
         return sorted(line for p in paths for line in p.read_bytes().splitlines() if line.strip())
 
-    base = work / "code.jsonl"
-    if not base.exists():
+    def shards(name: str) -> list[Path]:
+        return sorted((work / name / "shards").glob("*.jsonl"), key=str)
+
+    if (work / "code.jsonl").exists():
+        want, names = records([work / "code.jsonl"]), ("b1", "b2", "d2")
+    elif (work / "b2").exists():
+        want, names = records(shards("b2")), ("d2",)
+    else:
         return {}
-    want = records([base])
-    return {name: records(sorted((work / name / "shards").glob("*.jsonl"), key=str)) == want
-            for name in ("b2", "d2") if (work / name).exists()}  # fmt: skip
+    return {name: records(shards(name)) == want for name in names if (work / name).exists()}
 
 
 if __name__ == "__main__":

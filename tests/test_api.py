@@ -13,6 +13,7 @@ from eventcoder import store
 from eventcoder.api import create_app
 from eventcoder.settings import load_settings
 from tests.records import aid_story, article, event
+from tests.servers import start_server
 
 
 @pytest.fixture()
@@ -195,28 +196,16 @@ def test_serve_workers_share_the_port_and_stop_together(db: Path) -> None:
     """`serve --workers 2`: two processes answer on one port, a second server on it is refused, and
     SIGTERM stops them all."""
     import signal
-    import socket
     import subprocess
     import sys
-    import time
     import urllib.request
 
     import psutil
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    serve = [sys.executable, "-m", "eventcoder", "serve", "--db", str(db), "--port", str(port)]
-    proc = subprocess.Popen([*serve, "--workers", "2", "--no-access-log"], stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
+    proc, base = start_server(db, "--workers", "2", "--no-access-log")
+    port = base.rsplit(":", 1)[1]
+    serve = [sys.executable, "-m", "eventcoder", "serve", "--db", str(db), "--port", port]
     try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(base + "/api/stats", timeout=1).read()
-                break
-            except OSError:
-                assert proc.poll() is None, "the server died"
-                time.sleep(0.1)
         for _ in range(20):  # a new connection each
             with urllib.request.urlopen(base + "/api/events?source=RUS", timeout=5) as r:
                 assert r.status == 200 and orjson.loads(r.read())["total"] == 1

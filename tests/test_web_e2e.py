@@ -8,11 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +15,7 @@ import pytest
 
 from eventcoder import store
 from tests.records import aid_story, article, event
+from tests.servers import start_server
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -37,25 +33,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     ])  # fmt: skip
     store.put_articles(conn, [aid_story(), border], "test")
     conn.close()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "eventcoder", "serve", "--db", str(db), "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
+    proc, base = start_server(db)
     try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(base + "/api/stats", timeout=1).read()
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    raise RuntimeError(
-                        proc.stderr.read().decode() if proc.stderr else "server died"
-                    ) from None
-                time.sleep(0.1)
         yield base
     finally:
         proc.terminate()

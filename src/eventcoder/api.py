@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from eventcoder import __version__, queries, store
+from eventcoder.errors import EventcoderError
 from eventcoder.queries import EventFilter, QueryError
 from eventcoder.settings import Settings, coder_fingerprint, load_settings
 from eventcoder.types import Article, InputError
@@ -274,6 +275,10 @@ def create_app(db: str | Path, settings: Settings | None = None) -> FastAPI:
 SEND_BUFFER = 1 << 20  # bytes; Linux doubles it and caps it at net.core.wmem_max
 
 
+class ServeError(EventcoderError):
+    """The server cannot start or keep running."""
+
+
 def serve_app(app: FastAPI, host: str, port: int, access_log: bool) -> None:
     """Serve ``app`` in this process on host:port (see listening_socket)."""
     import uvicorn
@@ -303,7 +308,7 @@ def serve_processes(host: str, port: int, workers: int, access_log: bool) -> Non
         try:
             probe.bind((host, port))
         except OSError as exc:
-            raise store.StoreError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+            raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     ctx = multiprocessing.get_context("spawn")
     procs = [ctx.Process(target=_serve_one, args=(host, port, access_log), daemon=True)
              for _ in range(workers)]  # fmt: skip
@@ -313,12 +318,14 @@ def serve_processes(host: str, port: int, workers: int, access_log: bool) -> Non
     try:
         multiprocessing.connection.wait([p.sentinel for p in procs])  # until one ends
     except KeyboardInterrupt:
-        pass
+        return
     finally:
         for proc in procs:
             proc.terminate()
         for proc in procs:
             proc.join(10)
+    codes = [p.exitcode for p in procs]
+    raise ServeError(f"a server process stopped (exit codes {codes}), so all were stopped")
 
 
 def listening_socket(host: str, port: int, reuse_port: bool) -> Any:
@@ -339,7 +346,7 @@ def listening_socket(host: str, port: int, reuse_port: bool) -> Any:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        raise store.StoreError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     return sock
 
 

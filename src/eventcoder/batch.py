@@ -352,9 +352,11 @@ def _run_dask(
         shards = _ShardAssembly(out, shard_size, counts, progress, coder)
         pending: set[Any] = set()
         for shard in _shards_of(todo, shard_size):
+            shards.expect(
+                shard
+            )  # the whole shard before any piece: pieces can come back before the last goes
             for piece in _pieces(shard):
                 pending.add(client.submit(code_piece, piece, settings, include_text, pure=False))
-                shards.expect(piece)
                 while len(pending) >= slots:
                     finished, pending = wait(pending, return_when="FIRST_COMPLETED")
                     shards.collect(finished)
@@ -393,9 +395,8 @@ class _ShardAssembly:
     missing: dict[int, int] = field(default_factory=dict)  # shard index: items not back yet
     results: dict[int, list[tuple[int, Result]]] = field(default_factory=dict)
 
-    def expect(self, piece: list[tuple[int, Item]]) -> None:
-        index = piece[0][0] // self.shard_size
-        self.missing[index] = self.missing.get(index, 0) + len(piece)
+    def expect(self, shard: list[tuple[int, Item]]) -> None:
+        self.missing[shard[0][0] // self.shard_size] = len(shard)
 
     def collect(self, finished: Iterable[Any]) -> None:
         for future in finished:

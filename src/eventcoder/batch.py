@@ -352,9 +352,8 @@ def _run_dask(
         shards = _ShardAssembly(out, shard_size, counts, progress, coder)
         pending: set[Any] = set()
         for shard in _shards_of(todo, shard_size):
-            shards.expect(
-                shard
-            )  # the whole shard before any piece: pieces can come back before the last goes
+            # the whole shard before any piece goes: pieces can come back before the last one is sent
+            shards.expect(shard)
             for piece in _pieces(shard):
                 pending.add(client.submit(code_piece, piece, settings, include_text, pure=False))
                 while len(pending) >= slots:

@@ -285,6 +285,27 @@ def test_headline_dash_attribution(attrs: Any) -> None:
     assert a.speaker and a.speaker.kind == "media"
 
 
+@pytest.mark.model
+def test_quotations_signed_with_a_dash_and_a_name(attrs: Any) -> None:
+    text = (
+        "Readers wrote in after the vote.\n\n"
+        "\u201cThe bridge should have been repaired years ago.\u201d \u2015 Maria Okafor\n"
+        "\u201cNobody asked the farmers what they need.\u201d\u2014 Tomas Lindqvist.\n"
+        # a mistyped opening mark: the quotation cannot be paired, so the whole line is the content
+        "\u201dWe will vote again in spring.\u201d \u2013 Anna Berg\n\n"
+        "The council meets on Friday \u2013 and then again in May.\n"
+        "\u201cSee you there.\u201d\u2014Ines"  # a name glued to the dash: no speaker span to give
+    )
+    found = attrs(text)
+    got = [(a.cue_text, speaker(a), a.content_text) for a in found]
+    assert got == [
+        ("\u2015", "Maria Okafor", "\u201cThe bridge should have been repaired years ago.\u201d"),
+        ("\u2014", "Tomas Lindqvist", "\u201cNobody asked the farmers what they need.\u201d"),
+        ("\u2013", "Anna Berg", "\u201dWe will vote again in spring.\u201d"),
+    ]
+    check_spans(text, found)
+
+
 # ------------------------------------------------------------------------- speakers and names
 
 

@@ -305,6 +305,10 @@ class _Raw:
     via: list[tuple[int, int, int]] = field(default_factory=list)
 
 
+def _overlaps(a: Span, b: Span) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
 def _chars(doc: Any, lo: int, hi: int) -> Span:
     """Character span of tokens lo..hi (inclusive)."""
     last = doc[hi]
@@ -897,6 +901,43 @@ def _dash_headline(doc: Any, text: str, para: Span) -> _Raw | None:
                 (speaker[0], speaker[1], head))  # fmt: skip
 
 
+SIGNATURE_RE = re.compile(
+    r"[”\"»’][ \t\u00a0]*([―—–]|--?)[ \t\u00a0]*([^\n―—–]{2,60}?)[ \t\u00a0.]*(?=\n|$)"
+)
+
+
+def _signed_content(ctx: _Ctx, end: int) -> Span | None:
+    """The quotation that ends at ``end``; failing that, its whole line if the line opens with a quotation
+    mark (a mistyped opening mark leaves the quotation unpaired)."""
+    quote = ctx.quote_ends.get(end)
+    if quote is not None:
+        return quote
+    line = ctx.text.rfind("\n", 0, end) + 1
+    while line < end and ctx.text[line] in " \t\u00a0":
+        line += 1
+    return (line, end) if ctx.text[line] in QUOTE_CHARS and line < end - 1 else None
+
+
+def _signed_quotes(ctx: _Ctx) -> Iterator[_Raw]:
+    """'"We are ashamed." ― Jane Doe': a quotation signed with a dash and a name that ends the line."""
+    doc = ctx.doc
+    for m in SIGNATURE_RE.finditer(ctx.text):
+        content = _signed_content(ctx, m.start() + 1)
+        if content is None or len(m.group(2).split()) > 6:
+            continue
+        speaker = _span_tokens(doc, m.start(2), m.end(2))
+        dash = doc.char_span(m.start(1), m.end(1), alignment_mode="expand")
+        if speaker is None or dash is None or doc[speaker[0]].idx != m.start(2):
+            continue  # (a name glued to the dash is one token with it: no speaker span to give)
+        lo, hi = speaker
+        if not (doc[lo].is_title or doc[lo].is_upper) or not _names_source(doc, lo, hi + 1):
+            continue
+        if any(doc[i].pos_ in ("VERB", "AUX") for i in range(lo, hi + 1)):
+            continue
+        head = doc[lo : hi + 1].root.i
+        yield _Raw((m.start(1), m.end(1)), dash[-1].i, content, (lo, hi, head))
+
+
 def _headline_attributions(ctx: _Ctx) -> Iterator[_Raw]:
     for para in _paragraphs(ctx.text):
         raw = _colon_headline(ctx.doc, para) or _dash_headline(ctx.doc, ctx.text, para)
@@ -1169,6 +1210,7 @@ def _raws(ctx: _Ctx) -> list[_Raw]:
     raws = [r for i, r in found.items() if i not in consumed]
     seen = {r.cue for r in raws}
     raws += [r for r in _headline_attributions(ctx) if r.cue not in seen]
+    raws += [r for r in _signed_quotes(ctx) if not any(_overlaps(r.content, k.content) for k in raws)]
     return sorted(_outermost(ctx.doc, raws), key=lambda r: r.cue)
 
 

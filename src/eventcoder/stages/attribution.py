@@ -901,9 +901,7 @@ def _dash_headline(doc: Any, text: str, para: Span) -> _Raw | None:
                 (speaker[0], speaker[1], head))  # fmt: skip
 
 
-SIGNATURE_RE = re.compile(
-    r"[”\"»’][ \t\u00a0]*([―—–]|--?)[ \t\u00a0]*([^\n―—–]{2,60}?)[ \t\u00a0.]*(?=\n|$)"
-)
+SIGNATURE_RE = re.compile(r"[”\"»’][ \t\u00a0]*([―—–]|--?)[ \t\u00a0]*([^\n―—–]{2,60}?)[ \t\u00a0.]*(?=\n|$)")
 
 
 def _signed_content(ctx: _Ctx, end: int) -> Span | None:

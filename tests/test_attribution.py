@@ -85,6 +85,15 @@ def test_quote_left_open_ends_with_its_paragraph_when_the_next_one_is_not_quoted
     assert [text[s:e] for s, e in find_quotes(text)] == ['"It is over.']
 
 
+def test_mistyped_curly_marks_are_read_by_their_place() -> None:
+    # an opening mark after a comma and before a space closes; a closing mark at a line start opens
+    text = "\u201cIt is unusual,\u201c she said.\n\u201dWe will see,\u201d he said."
+    assert [text[s:e] for s, e in find_quotes(text)] == [
+        "\u201cIt is unusual,\u201c",
+        "\u201dWe will see,\u201d",
+    ]
+
+
 # ------------------------------------------------------------------------------- lexicon (no model)
 
 
@@ -191,6 +200,28 @@ def test_reporting_verbs_with_that_clauses(attrs: Any) -> None:
         ("The governor", "insisted", "that the election was fair", "indirect"),
     ]
     assert [a.sentence_index for a in found] == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.model
+def test_adding_that_after_a_quotation_has_its_own_content(attrs: Any) -> None:
+    text = "\u201cNobody cares about the money,\u201d the official said, adding that small donors may balk."
+    got = [(speaker(a), a.cue_text, a.content_text) for a in attrs(text)]
+    assert got == [
+        ("the official", "said", "\u201cNobody cares about the money,\u201d"),
+        ("the official", "adding", "that small donors may balk"),
+    ]
+
+
+@pytest.mark.model
+def test_speech_verb_whose_clause_the_parse_hangs_elsewhere(attrs: Any) -> None:
+    # the parser attaches "that the bridge ..." to "interview"; the clause is still what the mayor said
+    a = only(
+        attrs(
+            "The mayor said on Friday during a radio interview that the bridge may stay closed until spring."
+        )
+    )
+    assert (speaker(a), a.cue_text) == ("The mayor", "said")
+    assert a.content_text == "that the bridge may stay closed until spring"
 
 
 @pytest.mark.model

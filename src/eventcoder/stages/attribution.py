@@ -175,12 +175,12 @@ def _single_role(before: str, after: str, mark: str) -> str:
 def _mark_role(text: str, start: int, end: int) -> str:
     """open, close, either (a straight mark between two words), open1, close1 or apostrophe."""
     mark = text[start:end]
-    if mark in OPEN_DOUBLE:
-        return "open"
-    if mark in CLOSE_DOUBLE:
-        return "close"
     before = text[start - 1] if start > 0 else " "
     after = text[end] if end < len(text) else " "
+    if mark in OPEN_DOUBLE:  # but a mistyped closing mark: 'unusual,“ said'
+        return "close" if mark == "“" and before in ",.?!" and (after.isspace() or after in ",;:") else "open"
+    if mark in CLOSE_DOUBLE:  # but a mistyped opening mark at the start of a line or after a space: '”We'
+        return "open" if mark == "”" and before.isspace() and after.isalnum() else "close"
     if mark in ("‘", "’", "'"):
         return _single_role(before, after, mark)
     opens = before.isspace() or before in "([{—–-/‘'"
@@ -696,6 +696,8 @@ def _prep_content(tok: Any, prep: Any) -> Span | None:
 
 def _plain_content(tok: Any, lemma: str, lo: int, hi: int, speaker: Any, ctx: _Ctx) -> Span | None:
     lex, cues = ctx.lexicon, ctx.cues
+    if tok.dep_ == "advcl" and lemma in lex.complement and _child(tok, CONTENT_DEPS) is not None:
+        return _ccomp_content(tok)  # '"...," she said, adding that ...': the quotation is the said's
     span = None
     if lemma in lex.quotable:
         first = min(lo, speaker[0]) if speaker else lo
@@ -709,6 +711,29 @@ def _plain_content(tok: Any, lemma: str, lo: int, hi: int, speaker: Any, ctx: _C
     if span is None and lemma in cues.intent_verbs:
         span = _xcomp_content(tok)
     return span
+
+
+CIRCUMSTANCE_DEPS = frozenset(
+    ["advmod", "npadvmod", "prep", "pobj", "det", "compound", "amod", "nummod", "punct"]
+)
+
+
+def _rest_content(tok: Any, cue_hi: int) -> Span | None:
+    """A speech verb the parse gives no clause ("He said legalizing it could ...", "said on Friday during
+    a news conference that ..." with the clause hung on "conference"): the rest of its sentence, from a
+    "that" if only circumstances come before it, when that rest is a clause."""
+    doc, sent = tok.doc, tok.sent
+    rest = range(cue_hi + 1, sent.end)
+    that = next((i for i in rest if doc[i].lower_ == "that" and doc[i].dep_ == "mark"), None)
+    if that is not None and all(doc[i].dep_ in CIRCUMSTANCE_DEPS for i in range(cue_hi + 1, that)):
+        start = that
+    elif cue_hi + 1 < sent.end and doc[cue_hi + 1].dep_ not in CIRCUMSTANCE_DEPS | {"cc", "dobj", "dative"}:
+        start = cue_hi + 1
+    else:
+        return None
+    if not any(doc[i].pos_ in ("VERB", "AUX") for i in range(start, sent.end)) or sent.end - start < 3:
+        return None
+    return _token_span(doc, start, sent.end - 1)
 
 
 def _cited(tok: Any, cues: AttributionCues) -> tuple[Any, Any] | None:
@@ -745,6 +770,8 @@ def _verb_attribution(tok: Any, ctx: _Ctx, consumed: set[int]) -> _Raw | None:
         content = _ccomp_content(cited[0])
     if content is None and lemma in ctx.lexicon.complement:
         content = _noun_clause_content(tok)
+    if content is None and speaker is not None and lemma in ctx.lexicon.quotable:
+        content = _rest_content(tok, hi)
     if content is None:
         return None
     cue = _chars(ctx.doc, lo, hi)

@@ -407,6 +407,25 @@ def test_nested_source_goes_to_via(attrs: Any) -> None:
     assert a.content_text == "that the talks had failed"
 
 
+@pytest.mark.model
+def test_citing_a_reason_is_its_own_attribution_not_a_source(attrs: Any) -> None:
+    text = "\u201cIt is not a hard race,\u201d he said, citing the mayor\u2019s appeal and its debts."
+    got = [(speaker(a), a.cue_text, a.content_text, [v.text for v in a.via]) for a in attrs(text)]
+    assert got == [
+        ("he", "said", "\u201cIt is not a hard race,\u201d", []),
+        ("he", "citing", "the mayor\u2019s appeal and its debts", []),
+    ]
+
+
+@pytest.mark.model
+def test_a_poll_opening_the_sentence_is_its_source(attrs: Any) -> None:
+    a = only(attrs("In a survey released on Monday by the institute, most farmers opposed the plan."))
+    assert (a.cue_text, speaker(a)) == ("In", "a survey released on Monday by the institute")
+    assert a.content_text == "most farmers opposed the plan"
+    assert a.speaker and a.speaker.kind == "document"
+    assert attrs("The minister leads in the polls.") == []  # after its verb, a poll is a topic
+
+
 # ---------------------------------------------------------------------------------- channels
 
 

@@ -120,6 +120,7 @@ class AttributionCues:
     headline_dashes: frozenset[str]
     raising_verbs: frozenset[str] = frozenset()
     cue_adverbs: frozenset[str] = frozenset()
+    source_nouns: frozenset[str] = frozenset()
 
 
 MAPPING_FIELDS = frozenset(["prep_verbs", "channels", "channel_verbs", "source_phrases", "denial_phrases"])
@@ -742,9 +743,21 @@ def _cited(tok: Any, cues: AttributionCues) -> tuple[Any, Any] | None:
     for c in (c for node in nodes for c in node.children):
         if c.dep_ in ("advcl", "xcomp", "conj") and c.lemma_.lower() in cues.citing_verbs:
             obj = _child(c, ("dobj",))
-            if obj is not None:
+            if obj is not None and _is_source(obj, cues):
                 return c, obj
     return None
+
+
+SOURCE_NOUN_ENTS = frozenset(["PERSON", "ORG", "NORP", "GPE"])
+
+
+def _is_source(h: Any, cues: AttributionCues) -> bool:
+    """Can the noun ``h`` be someone's say-so (officials, a report, the Times), rather than a reason
+    cited ("citing low growth")?"""
+    lemma = h.lemma_.lower()
+    vocab = (cues.anonymous_words | cues.media_words | cues.document_words | cues.government_words
+             | cues.group_words | cues.organization_words | cues.role_words)  # fmt: skip
+    return h.ent_type_ in SOURCE_NOUN_ENTS or lemma in vocab or h.lower_ in vocab
 
 
 def _infinitive(tok: Any) -> bool:
@@ -842,6 +855,19 @@ def _phrase_attribution(tok: Any, ctx: _Ctx) -> _Raw | None:
     if content is None:
         return None
     return _Raw(_chars(tok.doc, tok.i, tok.i + n - 1), tok.i, content, _np_range(pobj))
+
+
+def _in_source_attribution(tok: Any, ctx: _Ctx) -> _Raw | None:
+    """'In a poll released Monday, 50 percent chose ...': the poll is the source of the clause its "in"
+    phrase opens. (After its verb, "in the polls" is as often a topic: "leads in the polls".)"""
+    pobj = _child(tok, ("pobj",)) if tok.dep_ == "prep" else None
+    if pobj is None or pobj.lemma_.lower() not in ctx.cues.source_nouns:
+        return None
+    clause = _governing_clause(tok)
+    content = _around(tok.doc, clause, tok.i, pobj.right_edge.i) if clause.i > tok.i else None
+    if content is None:
+        return None
+    return _Raw(_chars(tok.doc, tok.i, tok.i), tok.i, content, _np_range(pobj))
 
 
 RAISING_COMPS = ("xcomp", "acomp", "ccomp", "oprd")
@@ -1226,6 +1252,8 @@ def _raws(ctx: _Ctx) -> list[_Raw]:
     for tok in ctx.doc:
         if tok.lower_ in first_words:
             raw = _phrase_attribution(tok, ctx)
+        elif tok.lower_ == "in":
+            raw = _in_source_attribution(tok, ctx)
         elif tok.lower_ in ctx.cues.cue_adverbs:
             raw = _adverb_attribution(tok)
         else:

@@ -317,6 +317,35 @@ def test_headline_dash_attribution(attrs: Any) -> None:
 
 
 @pytest.mark.model
+def test_transcript_speaker_labels(attrs: Any) -> None:
+    text = (
+        "Part of the broadcast follows.\n\n"
+        "MARIA LOPEZ: The council voted on Friday. Take a listen.\n\n"
+        "LOPEZ: And do you think the vote was fair?\n\n"
+        "UPDATE: This story was changed on Saturday.\n\n"  # a section label, not a speaker
+        "Q: Is it over?\n\n"  # interviews' Q and A are left alone
+    )
+    got = [(speaker(a), a.cue_text, a.content_text) for a in attrs(text)]
+    assert got == [
+        ("MARIA LOPEZ", ":", "The council voted on Friday. Take a listen."),
+        ("LOPEZ", ":", "And do you think the vote was fair?"),
+    ]
+
+
+@pytest.mark.model
+def test_a_name_and_a_colon_before_a_quotation(attrs: Any) -> None:
+    text = (
+        "POLLS MISSED THE LATE SWING - Maria Lopez: \u201cThe polls stopped too early.\u201d "
+        "From the report: \u201cLate deciders broke for the challenger.\u201d"
+    )
+    got = [(speaker(a), a.cue_text, a.content_text) for a in attrs(text)]
+    assert got == [
+        ("Maria Lopez", ":", "\u201cThe polls stopped too early.\u201d"),
+        ("the report", ":", "\u201cLate deciders broke for the challenger.\u201d"),
+    ]
+
+
+@pytest.mark.model
 def test_quotations_signed_with_a_dash_and_a_name(attrs: Any) -> None:
     text = (
         "Readers wrote in after the vote.\n\n"

@@ -920,8 +920,32 @@ def _names_source(doc: Any, lo: int, hi: int) -> bool:
     return named or all(doc[i].is_title or doc[i].is_punct for i in range(lo, hi))
 
 
+NOT_SPEAKER_LABELS = frozenset(
+    ["update", "correction", "clarification", "note", "editor's note", "editor’s note", "related", "watch",
+     "breaking", "exclusive", "read more", "see also"]
+)  # fmt: skip
+
+
+def _speaker_label(doc: Any, lo: int, colon: int) -> bool:
+    """A transcript's speaker label before a colon: one to three capitalised words ("TAPPER", "JAKE
+    TAPPER"), not a single letter (interviews' Q and A) nor a section label ("UPDATE")."""
+    words = [doc[i] for i in range(lo, colon) if not doc[i].is_punct]
+    if not 1 <= len(words) <= 3 or not all(w.is_upper and w.is_alpha for w in words):
+        return False
+    return len(words[0]) > 1 and doc[lo:colon].text.lower() not in NOT_SPEAKER_LABELS
+
+
+def _rest_of_paragraph(doc: Any, colon: int, end: int) -> Span | None:
+    """What follows the colon token up to the paragraph's end (character ``end``), as it stands."""
+    start = colon + 1
+    while start < len(doc) and doc[start].is_space:
+        start += 1
+    return (doc[start].idx, end) if start < len(doc) and doc[start].idx < end else None
+
+
 def _colon_headline(doc: Any, para: Span) -> _Raw | None:
-    """'Trump: We will build the wall' at the start of a paragraph."""
+    """'Trump: We will build the wall' at the start of a paragraph; also a transcript's speaker labels
+    ("TAPPER: ...", "Q: ...")."""
     toks = _span_tokens(doc, *para)
     if toks is None:
         return None
@@ -929,9 +953,13 @@ def _colon_headline(doc: Any, para: Span) -> _Raw | None:
     colon = next((i for i in range(lo, min(hi, lo + 7)) if doc[i].text == ":"), None)
     if colon is None or colon == lo or hi - colon < 2 or (not doc[lo].is_title and not doc[lo].is_upper):
         return None
-    if any(doc[i].pos_ in ("VERB", "AUX") for i in range(lo, colon)) or not _names_source(doc, lo, colon):
+    label = _speaker_label(doc, lo, colon)
+    if not label and (
+        any(doc[i].pos_ in ("VERB", "AUX") for i in range(lo, colon)) or not _names_source(doc, lo, colon)
+    ):
         return None
-    speaker, content = _strip(doc, lo, colon - 1), _token_span(doc, colon + 1, hi)
+    speaker = _strip(doc, lo, colon - 1)
+    content = _token_span(doc, colon + 1, hi) if not label else _rest_of_paragraph(doc, colon, para[1])
     if speaker is None or content is None:
         return None
     head = doc[speaker[0] : speaker[1] + 1].root.i
@@ -987,6 +1015,35 @@ def _signed_quotes(ctx: _Ctx) -> Iterator[_Raw]:
             continue
         head = doc[lo : hi + 1].root.i
         yield _Raw((m.start(1), m.end(1)), dash[-1].i, content, (lo, hi, head))
+
+
+COLON_SOURCE_RE = re.compile(
+    r"(?:^|[.!?][”\"’]?\s+|\s[-–—]+\s+|\n)(?P<from>(?:More )?[Ff]rom )?"
+    r"(?P<name>[A-Za-z](?:(?!\s[-–—]+\s)[^\n:.!?–—]){0,60}?):[ \t\u00a0]*$"
+)
+
+
+def _colon_quotes(ctx: _Ctx) -> Iterator[_Raw]:
+    """'... in the polls - Carl Bialik: "One of the lessons ..."' and 'From the report: "..."': a name
+    (no verb) and a colon just before a quotation."""
+    doc = ctx.doc
+    for quote in ctx.quotes:
+        m = COLON_SOURCE_RE.search(ctx.text, max(0, quote[0] - 80), quote[0])
+        if m is None or len(m.group("name").split()) > 6:
+            continue
+        speaker = _span_tokens(doc, m.start("name"), m.end("name"))
+        colon = doc.char_span(m.end("name"), m.end("name") + 1, alignment_mode="expand")
+        if speaker is None or colon is None or doc[speaker[0]].idx != m.start("name"):
+            continue
+        lo, hi = speaker
+        if not (m.group("from") or doc[lo].is_title or doc[lo].is_upper):
+            continue
+        if any(doc[i].pos_ in ("VERB", "AUX") for i in range(lo, hi + 1)):
+            continue
+        if not (_names_source(doc, lo, hi + 1) or doc[hi].lemma_.lower() in ctx.cues.document_words):
+            continue
+        cue = (m.end("name"), m.end("name") + 1)
+        yield _Raw(cue, colon[0].i, quote, (lo, hi, doc[lo : hi + 1].root.i))
 
 
 def _headline_attributions(ctx: _Ctx) -> Iterator[_Raw]:
@@ -1264,6 +1321,7 @@ def _raws(ctx: _Ctx) -> list[_Raw]:
     seen = {r.cue for r in raws}
     raws += [r for r in _headline_attributions(ctx) if r.cue not in seen]
     raws += [r for r in _signed_quotes(ctx) if not any(_overlaps(r.content, k.content) for k in raws)]
+    raws += [r for r in _colon_quotes(ctx) if not any(_overlaps(r.content, k.content) for k in raws)]
     return sorted(_outermost(ctx.doc, raws), key=lambda r: r.cue)
 
 

@@ -225,6 +225,13 @@ def test_speech_verb_whose_clause_the_parse_hangs_elsewhere(attrs: Any) -> None:
 
 
 @pytest.mark.model
+def test_referred_to_as_keeps_the_as_phrase(attrs: Any) -> None:
+    a = only(attrs("The cleric has often referred to the neighbouring state as \u201cthe great enemy.\u201d"))
+    assert (speaker(a), a.cue_text) == ("The cleric", "has often referred to")
+    assert a.content_text == "the neighbouring state as \u201cthe great enemy.\u201d"
+
+
+@pytest.mark.model
 def test_claimed_argued_accused(attrs: Any) -> None:
     text = (
         "The opposition leader claimed the vote had been rigged. Analysts argued that the currency "

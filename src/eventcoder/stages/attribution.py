@@ -692,7 +692,13 @@ def _prep_content(tok: Any, prep: Any) -> Span | None:
     if prep.dep_ == "prt":
         return _ccomp_content(tok) or _object_content(tok)
     obj = _child(prep, ("pobj", "pcomp"))
-    return _token_span(tok.doc, obj.left_edge.i, obj.right_edge.i) if obj is not None else None
+    if obj is None:
+        return None
+    hi = obj.right_edge.i
+    for c in tok.rights:  # 'referred to [the US as "the Great Satan"]'
+        if c.i > hi and c.left_edge.i <= hi + 2 and (c.dep_ == "oprd" or c.lower_ == "as"):
+            hi = c.right_edge.i
+    return _token_span(tok.doc, obj.left_edge.i, hi)
 
 
 def _plain_content(tok: Any, lemma: str, lo: int, hi: int, speaker: Any, ctx: _Ctx) -> Span | None:

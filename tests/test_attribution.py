@@ -225,6 +225,14 @@ def test_speech_verb_whose_clause_the_parse_hangs_elsewhere(attrs: Any) -> None:
 
 
 @pytest.mark.model
+def test_speaker_never_starts_with_the_closing_mark_of_the_quotation_before(attrs: Any) -> None:
+    # the parser attaches the closing mark to "Okafor" here
+    text = "\u201cThat is a fair concern, because they are very passionate,\u201d Okafor, 69, told a TV host."
+    a = only(attrs(text))
+    assert a.speaker is not None and a.speaker.text.startswith("Okafor")
+
+
+@pytest.mark.model
 def test_referred_to_as_keeps_the_as_phrase(attrs: Any) -> None:
     a = only(attrs("The cleric has often referred to the neighbouring state as \u201cthe great enemy.\u201d"))
     assert (speaker(a), a.cue_text) == ("The cleric", "has often referred to")

@@ -347,6 +347,8 @@ def _speaker_tokens(doc: Any, lo: int, hi: int, cue: int) -> tuple[int, int] | N
         lo += 2
     while lo > 0 and doc[lo - 1].dep_ in NP_LEFT_DEPS and not doc[lo - 1].is_punct:
         lo -= 1
+    while lo < hi and (doc[lo].text in QUOTE_CHARS or doc[lo].text in ("''", "``") or doc[lo].is_space):
+        lo += 1  # the closing mark of the quotation before ('..." Smith said'), which the parse may attach
     r = _strip(doc, lo, hi)
     if r and r[1] + 1 < cue and doc[r[1] + 1].text == "," and any(doc[k].text == "," for k in range(*r)):
         return r[0], r[1] + 1

@@ -57,6 +57,10 @@ def speaker(a: Attribution) -> str | None:
     return a.speaker.text if a.speaker else None
 
 
+def who_said_what(found: list[Attribution]) -> list[tuple[str | None, str, str]]:
+    return [(speaker(a), a.cue_text, a.content_text) for a in found]
+
+
 def check_spans(text: str, found: list[Attribution]) -> None:
     for a in found:
         assert text[a.cue_start : a.cue_end] == a.cue_text
@@ -205,8 +209,7 @@ def test_reporting_verbs_with_that_clauses(attrs: Any) -> None:
 @pytest.mark.model
 def test_adding_that_after_a_quotation_has_its_own_content(attrs: Any) -> None:
     text = "\u201cNobody cares about the money,\u201d the official said, adding that small donors may balk."
-    got = [(speaker(a), a.cue_text, a.content_text) for a in attrs(text)]
-    assert got == [
+    assert who_said_what(attrs(text)) == [
         ("the official", "said", "\u201cNobody cares about the money,\u201d"),
         ("the official", "adding", "that small donors may balk"),
     ]
@@ -245,8 +248,7 @@ def test_claimed_argued_accused(attrs: Any) -> None:
         "The opposition leader claimed the vote had been rigged. Analysts argued that the currency "
         "would fall. The prime minister accused the rebels of shelling the town."
     )
-    got = [(speaker(a), a.cue_text, a.content_text) for a in attrs(text)]
-    assert got == [
+    assert who_said_what(attrs(text)) == [
         ("The opposition leader", "claimed", "the vote had been rigged"),
         ("Analysts", "argued", "that the currency would fall"),
         ("The prime minister", "accused", "the rebels of shelling the town"),
@@ -340,8 +342,7 @@ def test_transcript_speaker_labels(attrs: Any) -> None:
         "UPDATE: This story was changed on Saturday.\n\n"  # a section label, not a speaker
         "Q: Is it over?\n\n"  # interviews' Q and A are left alone
     )
-    got = [(speaker(a), a.cue_text, a.content_text) for a in attrs(text)]
-    assert got == [
+    assert who_said_what(attrs(text)) == [
         ("MARIA LOPEZ", ":", "The council voted on Friday. Take a listen."),
         ("LOPEZ", ":", "And do you think the vote was fair?"),
     ]
@@ -353,8 +354,7 @@ def test_a_name_and_a_colon_before_a_quotation(attrs: Any) -> None:
         "POLLS MISSED THE LATE SWING - Maria Lopez: \u201cThe polls stopped too early.\u201d "
         "From the report: \u201cLate deciders broke for the challenger.\u201d"
     )
-    got = [(speaker(a), a.cue_text, a.content_text) for a in attrs(text)]
-    assert got == [
+    assert who_said_what(attrs(text)) == [
         ("Maria Lopez", ":", "\u201cThe polls stopped too early.\u201d"),
         ("the report", ":", "\u201cLate deciders broke for the challenger.\u201d"),
     ]
@@ -372,11 +372,10 @@ def test_quotations_signed_with_a_dash_and_a_name(attrs: Any) -> None:
         "\u201cSee you there.\u201d\u2014Ines"  # a name glued to the dash: no speaker span to give
     )
     found = attrs(text)
-    got = [(a.cue_text, speaker(a), a.content_text) for a in found]
-    assert got == [
-        ("\u2015", "Maria Okafor", "\u201cThe bridge should have been repaired years ago.\u201d"),
-        ("\u2014", "Tomas Lindqvist", "\u201cNobody asked the farmers what they need.\u201d"),
-        ("\u2013", "Anna Berg", "\u201dWe will vote again in spring.\u201d"),
+    assert who_said_what(found) == [
+        ("Maria Okafor", "\u2015", "\u201cThe bridge should have been repaired years ago.\u201d"),
+        ("Tomas Lindqvist", "\u2014", "\u201cNobody asked the farmers what they need.\u201d"),
+        ("Anna Berg", "\u2013", "\u201dWe will vote again in spring.\u201d"),
     ]
     check_spans(text, found)
 

@@ -8,7 +8,10 @@ its own process so peak RSS is its own:
   code    eventcoder's pipeline (parse, actors, events, dates, places, attributions, provenance),
           one worker, timed end to end including model and dictionary loading
   code2   the same with --workers 2 (peak RSS is the largest worker's)
+  stages  one worker, warm, the parse and each stage timed on its own: the share of coding time that
+          the attribution stages (attributions, provenance) take
 Targets (issue #2): code/parse <= 1.15; peak RSS <= 1 GB per worker; 1 worker / 2 workers >= 1.7.
+Target (issue #3): attribution adds at most 10% to coding time.
 Results are printed and written to bench/results/latest.json.
 """
 
@@ -53,6 +56,8 @@ def measure(mode: str, corpus: Path, limit: int | None) -> dict[str, Any]:
             pass
         seconds = time.perf_counter() - start
         return {"seconds": seconds, "peak_rss_mb": _peak_mb(resource.RUSAGE_SELF)}
+    if mode == "stages":
+        return _stage_seconds(texts, settings)
     workers = 2 if mode == "code2" else 1
     articles = [Article(id=str(i), text=t) for i, t in enumerate(texts)]
     # Both coding runs are timed end to end, model and dictionary loading included, as
@@ -67,11 +72,41 @@ def measure(mode: str, corpus: Path, limit: int | None) -> dict[str, Any]:
     return {"seconds": seconds, "peak_rss_mb": peak, "events": events}
 
 
+ATTRIBUTION_STAGES = ("attributions", "provenance")
+
+
+def _stage_seconds(texts: list[str], settings: Any) -> dict[str, Any]:
+    """Seconds spent parsing and in each stage of the pipeline, warm, one process."""
+    import dataclasses
+
+    from eventcoder.pipeline import load_pipeline
+    from eventcoder.types import Article, Document
+
+    pipeline = load_pipeline(settings)
+    list(pipeline.run([Article(id="warm", text=t) for t in texts[:5]]))
+    seconds = {"parse": 0.0} | {stage.name: 0.0 for stage in pipeline.stages}
+    docs = pipeline.nlp.pipe(texts, batch_size=settings.batch_size)
+    for i, text in enumerate(texts):
+        start = time.perf_counter()
+        doc = next(docs)
+        seconds["parse"] += time.perf_counter() - start
+        d = Document(article=Article(id=str(i), text=text), doc=doc, stages_done=("parse",))
+        for stage in pipeline.stages:
+            start = time.perf_counter()
+            d = stage(d)
+            seconds[stage.name] += time.perf_counter() - start
+            d = dataclasses.replace(d, stages_done=(*d.stages_done, stage.name))
+    total = sum(seconds.values())
+    share = sum(seconds[name] for name in ATTRIBUTION_STAGES) / total
+    return {"seconds": total, "stages": seconds, "attribution_share": share,
+            "peak_rss_mb": _peak_mb(resource.RUSAGE_SELF)}  # fmt: skip
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     ap.add_argument("--limit", type=int, default=None)
-    ap.add_argument("--mode", choices=["parse", "code", "code2"])
+    ap.add_argument("--mode", choices=["parse", "code", "code2", "stages"])
     args = ap.parse_args()
     if not args.corpus.is_file():
         print(f"bench: {args.corpus} is absent; nothing to measure")
@@ -82,7 +117,7 @@ def main() -> int:
     texts = _texts(args.corpus, args.limit)
     words = sum(len(t.split()) for t in texts)
     results: dict[str, Any] = {"articles": len(texts), "words": words}
-    for mode in ("parse", "code", "code2"):
+    for mode in ("parse", "code", "code2", "stages"):
         cmd = [sys.executable, __file__, "--mode", mode, "--corpus", str(args.corpus)]
         if args.limit:
             cmd += ["--limit", str(args.limit)]
@@ -99,6 +134,9 @@ def main() -> int:
     print(f"coding time / bare parse time: {results['code_over_parse']:.3f} (target <= 1.15)")
     print(f"1 worker / 2 workers: {results['speedup_2_workers']:.2f}x (target >= 1.7)")
     print(f"events coded: {results['code']['events']}")
+    stages = results["stages"]["stages"]
+    print("seconds by stage (warm, one worker): " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()))
+    print(f"attribution stages / coding time: {results['stages']['attribution_share']:.1%} (target <= 10%)")
     dest = ROOT / "bench/results"
     dest.mkdir(exist_ok=True)
     (dest / "latest.json").write_text(json.dumps(results, indent=2))

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from eventcoder.attribution_eval import evaluate_attributions, format_attribution_scores
+from eventcoder.errors import DictionaryError
 from eventcoder.stages.attribution import (
     SPEAKER_KINDS,
     Attribution,
@@ -117,6 +118,13 @@ def test_cue_lexicon_loads_from_a_path(tmp_path: Path) -> None:
     cues = load_attribution_cues(path)
     assert cues.speech_verbs == frozenset(["say"]) and cues.channels == {"interview": "interview"}
     assert cues.object_verbs == frozenset()
+
+
+def test_cue_lexicon_with_an_unknown_key_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "cues.json"
+    path.write_text(json.dumps({"note": "mine", "speech_verbs": ["say"], "source_noun": ["poll"]}))
+    with pytest.raises(DictionaryError, match="source_noun"):
+        load_attribution_cues(path)
 
 
 # ------------------------------------------------------------------------------ direct quotes

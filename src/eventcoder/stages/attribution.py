@@ -20,6 +20,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from eventcoder.errors import DictionaryError
+
 SPEAKER_KINDS = frozenset(
     ["named_person", "official_role", "organization", "government", "media", "anonymous", "document",
      "unnamed_group"]
@@ -121,6 +123,7 @@ class AttributionCues:
     raising_verbs: frozenset[str] = frozenset()
     cue_adverbs: frozenset[str] = frozenset()
     source_nouns: frozenset[str] = frozenset()
+    section_labels: frozenset[str] = frozenset()
 
 
 MAPPING_FIELDS = frozenset(["prep_verbs", "channels", "channel_verbs", "source_phrases", "denial_phrases"])
@@ -137,6 +140,10 @@ def load_attribution_cues(path: Path | str | None = None) -> AttributionCues:
     else:
         text = Path(path).read_text(encoding="utf-8")
     data = json.loads(text)
+    unknown = sorted(set(data) - set(AttributionCues.__dataclass_fields__) - {"note"})
+    if unknown:
+        where = path or "data/attribution_cues.json"
+        raise DictionaryError(f"{where}: unknown key(s) {', '.join(unknown)} (a typo would be ignored)")
     words = {k: _lower_set(data, k) for k in AttributionCues.__dataclass_fields__ if k not in MAPPING_FIELDS}
     return AttributionCues(
         prep_verbs={k.lower(): frozenset(v) for k, v in data.get("prep_verbs", {}).items()},
@@ -928,19 +935,13 @@ def _names_source(doc: Any, lo: int, hi: int) -> bool:
     return named or all(doc[i].is_title or doc[i].is_punct for i in range(lo, hi))
 
 
-NOT_SPEAKER_LABELS = frozenset(
-    ["update", "correction", "clarification", "note", "editor's note", "editor’s note", "related", "watch",
-     "breaking", "exclusive", "read more", "see also"]
-)  # fmt: skip
-
-
-def _speaker_label(doc: Any, lo: int, colon: int) -> bool:
+def _speaker_label(doc: Any, lo: int, colon: int, cues: AttributionCues) -> bool:
     """A transcript's speaker label before a colon: one to three capitalised words ("TAPPER", "JAKE
     TAPPER"), not a single letter (interviews' Q and A) nor a section label ("UPDATE")."""
     words = [doc[i] for i in range(lo, colon) if not doc[i].is_punct]
     if not 1 <= len(words) <= 3 or not all(w.is_upper and w.is_alpha for w in words):
         return False
-    return len(words[0]) > 1 and doc[lo:colon].text.lower() not in NOT_SPEAKER_LABELS
+    return len(words[0]) > 1 and doc[lo:colon].text.lower() not in cues.section_labels
 
 
 def _rest_of_paragraph(doc: Any, colon: int, end: int) -> Span | None:
@@ -951,9 +952,9 @@ def _rest_of_paragraph(doc: Any, colon: int, end: int) -> Span | None:
     return (doc[start].idx, end) if start < len(doc) and doc[start].idx < end else None
 
 
-def _colon_headline(doc: Any, para: Span) -> _Raw | None:
+def _colon_headline(doc: Any, para: Span, cues: AttributionCues) -> _Raw | None:
     """'Trump: We will build the wall' at the start of a paragraph; also a transcript's speaker labels
-    ("TAPPER: ...", "Q: ...")."""
+    ("TAPPER: Do you think ...?")."""
     toks = _span_tokens(doc, *para)
     if toks is None:
         return None
@@ -961,7 +962,7 @@ def _colon_headline(doc: Any, para: Span) -> _Raw | None:
     colon = next((i for i in range(lo, min(hi, lo + 7)) if doc[i].text == ":"), None)
     if colon is None or colon == lo or hi - colon < 2 or (not doc[lo].is_title and not doc[lo].is_upper):
         return None
-    label = _speaker_label(doc, lo, colon)
+    label = _speaker_label(doc, lo, colon, cues)
     if not label and (
         any(doc[i].pos_ in ("VERB", "AUX") for i in range(lo, colon)) or not _names_source(doc, lo, colon)
     ):
@@ -1056,7 +1057,7 @@ def _colon_quotes(ctx: _Ctx) -> Iterator[_Raw]:
 
 def _headline_attributions(ctx: _Ctx) -> Iterator[_Raw]:
     for para in _paragraphs(ctx.text):
-        raw = _colon_headline(ctx.doc, para) or _dash_headline(ctx.doc, ctx.text, para)
+        raw = _colon_headline(ctx.doc, para, ctx.cues) or _dash_headline(ctx.doc, ctx.text, para)
         if raw is not None:
             yield raw
 

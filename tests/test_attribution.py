@@ -244,6 +244,14 @@ def test_speaker_never_starts_with_the_closing_mark_of_the_quotation_before(attr
 
 
 @pytest.mark.model
+def test_a_relative_clause_ending_an_indirect_content_is_left_out(attrs: Any) -> None:
+    found = attrs("The governor said that the senator would win Ohio, where her father was born.")
+    assert only(found).content_text == "that the senator would win Ohio"
+    found = attrs("She said the plan, which was drafted in May, would pass.")  # not at the end: kept
+    assert only(found).content_text == "the plan, which was drafted in May, would pass"
+
+
+@pytest.mark.model
 def test_referred_to_as_keeps_the_as_phrase(attrs: Any) -> None:
     a = only(attrs("The cleric has often referred to the neighbouring state as \u201cthe great enemy.\u201d"))
     assert (speaker(a), a.cue_text) == ("The cleric", "has often referred to")

@@ -752,6 +752,29 @@ def _rest_content(tok: Any, cue_hi: int) -> Span | None:
     return _token_span(doc, start, sent.end - 1)
 
 
+RELATIVE_WORDS = frozenset(["which", "who", "whom", "whose", "where", "when"])
+
+
+def _without_trailing_modifier(ctx: _Ctx, span: Span) -> Span:
+    """An indirect content without a relative clause after a comma that runs to its end ("that Clinton
+    would win Ohio, where she trails"): PolNeAR leaves those out. (Cutting before trailing appositions,
+    participles or prepositional phrases too was measured on polnear-train and lost more than it won.)"""
+    found = ctx.doc.char_span(span[0], span[1], alignment_mode="expand")
+    if found is None:
+        return span
+    last = found.end - 1
+    while last > found.start and found.doc[last].is_punct:
+        last -= 1
+    for tok in found[:-1]:
+        if tok.text != "," or tok.i == found.start or ctx.quote_at(tok.idx) is not None:
+            continue
+        nxt = tok.nbor()
+        clause = nxt.head if nxt.dep_ != "relcl" else nxt
+        if nxt.lower_ in RELATIVE_WORDS and clause.dep_ == "relcl" and clause.right_edge.i >= last:
+            return _chars(ctx.doc, found.start, tok.i - 1)
+    return span
+
+
 def _cited(tok: Any, cues: AttributionCues) -> tuple[Any, Any] | None:
     """'said, citing anonymous officials, ...': the citing verb and the source it cites."""
     nodes = [tok, *(c for c in tok.children if c.dep_ == "ccomp")]
@@ -803,6 +826,7 @@ def _verb_attribution(tok: Any, ctx: _Ctx, consumed: set[int]) -> _Raw | None:
     if content is None:
         return None
     cue = _chars(ctx.doc, lo, hi)
+    content = _without_trailing_modifier(ctx, content)
     raw = _Raw(cue, tok.i, _extend_to_quotes(ctx, content, cue), speaker)
     return _apply_citation(raw, cited, consumed)
 

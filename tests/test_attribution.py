@@ -330,6 +330,15 @@ def test_passive_reports(attrs: Any) -> None:
 
 
 @pytest.mark.model
+def test_passive_with_an_agent_has_the_subject_as_content(attrs: Any) -> None:
+    text = "The move was first reported by the local newspaper. The mayor has been criticized by his rivals."
+    assert who_said_what(attrs(text)) == [
+        ("the local newspaper", "was first reported by", "The move"),
+        ("his rivals", "has been criticized by", "The mayor"),
+    ]
+
+
+@pytest.mark.model
 def test_passive_without_a_source_is_not_an_attribution(attrs: Any) -> None:
     assert attrs("The senator was asked about the budget on Monday.") == []
 

@@ -775,6 +775,19 @@ def _without_trailing_modifier(ctx: _Ctx, span: Span) -> Span:
     return span
 
 
+def _passive_content(tok: Any, cue_hi: int) -> tuple[Span, int] | None:
+    """'The move was first reported by MSNBC': with an agent, the passive's subject is the content and
+    the cue runs to "by" when the agent follows the verb. Returns the content and the cue's last token."""
+    agent = _child(tok, ("agent",))
+    subj = _child(tok, ("nsubjpass",))
+    if agent is None or subj is None or subj.lower_ in EXPLETIVES or subj.tag_ in ("WDT", "WP"):
+        return None
+    content = _token_span(tok.doc, subj.left_edge.i, subj.right_edge.i)
+    if content is None:
+        return None
+    return content, agent.i if agent.i - cue_hi <= 2 else cue_hi
+
+
 def _cited(tok: Any, cues: AttributionCues) -> tuple[Any, Any] | None:
     """'said, citing anonymous officials, ...': the citing verb and the source it cites."""
     nodes = [tok, *(c for c in tok.children if c.dep_ == "ccomp")]
@@ -823,6 +836,10 @@ def _verb_attribution(tok: Any, ctx: _Ctx, consumed: set[int]) -> _Raw | None:
         content = _noun_clause_content(tok)
     if content is None and speaker is not None and lemma in ctx.lexicon.quotable:
         content = _rest_content(tok, hi)
+    if content is None and speaker is not None:
+        passive = _passive_content(tok, hi)
+        if passive is not None:
+            content, hi = passive
     if content is None:
         return None
     cue = _chars(ctx.doc, lo, hi)

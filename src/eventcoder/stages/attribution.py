@@ -755,7 +755,7 @@ def _rest_content(tok: Any, cue_hi: int) -> Span | None:
 RELATIVE_WORDS = frozenset(["which", "who", "whom", "whose", "where", "when"])
 
 
-def _without_trailing_modifier(ctx: _Ctx, span: Span) -> Span:
+def _without_trailing_relative(ctx: _Ctx, span: Span) -> Span:
     """An indirect content without a relative clause after a comma that runs to its end ("that Clinton
     would win Ohio, where she trails"): PolNeAR leaves those out. (Cutting before trailing appositions,
     participles or prepositional phrases too was measured on polnear-train and lost more than it won.)"""
@@ -843,7 +843,7 @@ def _verb_attribution(tok: Any, ctx: _Ctx, consumed: set[int]) -> _Raw | None:
     if content is None:
         return None
     cue = _chars(ctx.doc, lo, hi)
-    content = _without_trailing_modifier(ctx, content)
+    content = _without_trailing_relative(ctx, content)
     raw = _Raw(cue, tok.i, _extend_to_quotes(ctx, content, cue), speaker)
     return _apply_citation(raw, cited, consumed)
 

@@ -323,8 +323,17 @@ def _chars(doc: Any, lo: int, hi: int) -> Span:
     return doc[lo].idx, last.idx + len(last.text)
 
 
+def _is_quote_mark(tok: Any) -> bool:
+    return tok.text in QUOTE_CHARS or tok.text in ("''", "``")
+
+
+def _has_verb(doc: Any, lo: int, hi: int) -> bool:
+    """Is any of the tokens lo..hi (exclusive) a verb or an auxiliary?"""
+    return any(doc[i].pos_ in ("VERB", "AUX") for i in range(lo, hi))
+
+
 def _is_edge_junk(tok: Any) -> bool:
-    return tok.is_space or (tok.is_punct and tok.text not in QUOTE_CHARS and tok.text not in ("''", "``"))
+    return tok.is_space or (tok.is_punct and not _is_quote_mark(tok))
 
 
 def _strip(doc: Any, lo: int, hi: int) -> tuple[int, int] | None:
@@ -354,7 +363,7 @@ def _speaker_tokens(doc: Any, lo: int, hi: int, cue: int) -> tuple[int, int] | N
         lo += 2
     while lo > 0 and doc[lo - 1].dep_ in NP_LEFT_DEPS and not doc[lo - 1].is_punct:
         lo -= 1
-    while lo < hi and (doc[lo].text in QUOTE_CHARS or doc[lo].text in ("''", "``") or doc[lo].is_space):
+    while lo < hi and (_is_quote_mark(doc[lo]) or doc[lo].is_space):
         lo += 1  # the closing mark of the quotation before ('..." Smith said'), which the parse may attach
     r = _strip(doc, lo, hi)
     if r and r[1] + 1 < cue and doc[r[1] + 1].text == "," and any(doc[k].text == "," for k in range(*r)):
@@ -747,7 +756,7 @@ def _rest_content(tok: Any, cue_hi: int) -> Span | None:
         start = cue_hi + 1
     else:
         return None
-    if not any(doc[i].pos_ in ("VERB", "AUX") for i in range(start, sent.end)) or sent.end - start < 3:
+    if not _has_verb(doc, start, sent.end) or sent.end - start < 3:
         return None
     return _token_span(doc, start, sent.end - 1)
 
@@ -1004,9 +1013,7 @@ def _colon_headline(doc: Any, para: Span, cues: AttributionCues) -> _Raw | None:
     if colon is None or colon == lo or hi - colon < 2 or (not doc[lo].is_title and not doc[lo].is_upper):
         return None
     label = _speaker_label(doc, lo, colon, cues)
-    if not label and (
-        any(doc[i].pos_ in ("VERB", "AUX") for i in range(lo, colon)) or not _names_source(doc, lo, colon)
-    ):
+    if not label and (_has_verb(doc, lo, colon) or not _names_source(doc, lo, colon)):
         return None
     speaker = _strip(doc, lo, colon - 1)
     content = _token_span(doc, colon + 1, hi) if not label else _rest_of_paragraph(doc, colon, para[1])
@@ -1061,7 +1068,7 @@ def _signed_quotes(ctx: _Ctx) -> Iterator[_Raw]:
         lo, hi = speaker
         if not (doc[lo].is_title or doc[lo].is_upper) or not _names_source(doc, lo, hi + 1):
             continue
-        if any(doc[i].pos_ in ("VERB", "AUX") for i in range(lo, hi + 1)):
+        if _has_verb(doc, lo, hi + 1):
             continue
         head = doc[lo : hi + 1].root.i
         yield _Raw((m.start(1), m.end(1)), dash[-1].i, content, (lo, hi, head))
@@ -1088,7 +1095,7 @@ def _colon_quotes(ctx: _Ctx) -> Iterator[_Raw]:
         lo, hi = speaker
         if not (m.group("from") or doc[lo].is_title or doc[lo].is_upper):
             continue
-        if any(doc[i].pos_ in ("VERB", "AUX") for i in range(lo, hi + 1)):
+        if _has_verb(doc, lo, hi + 1):
             continue
         if not (_names_source(doc, lo, hi + 1) or doc[hi].lemma_.lower() in ctx.cues.document_words):
             continue
